@@ -1,0 +1,482 @@
+//! One suite, every backend: SQLite always, PostgreSQL when `TEST_DATABASE_URL` (or `DATABASE_URL`)
+//! names a server.
+
+use chrono::{DateTime, TimeZone, Utc};
+use returnbridge_domain::DomainError;
+use returnbridge_domain::auth::Scope;
+use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
+use returnbridge_domain::supplier::{
+    BACKUP_FIELD, Connector, DisplayName, EndpointUrl, NewSupplier, Supplier, SupplierChanges,
+};
+use returnbridge_store::{Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
+use std::sync::Arc;
+
+async fn sqlite_store() -> Arc<dyn Store> {
+    let dir =
+        std::env::temp_dir().join(format!("returnbridge-conformance-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("store.db").display());
+    let store = returnbridge_store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+async fn postgres_store() -> Option<Arc<dyn Store>> {
+    let server = std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()?;
+    let url = returnbridge_store::scratch_database(&server).await.unwrap();
+    let store = returnbridge_store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::sqlite_store().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                match super::postgres_store().await {
+                    Some(store) => super::$case(store).await,
+                    None => eprintln!("TEST_DATABASE_URL not set: PostgreSQL conformance skipped"),
+                }
+            })*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent_and_leave_the_store_ready,
+    api_keys_are_found_by_hash_listed_per_tenant_and_revoked_once,
+    a_supplier_key_must_name_an_existing_supplier,
+    suppliers_round_trip_with_microsecond_instants,
+    suppliers_list_in_creation_order_across_pages,
+    another_tenants_supplier_is_not_found,
+    an_unknown_backup_is_invalid_and_creates_nothing,
+    updates_apply_changes_and_bump_the_version,
+    a_stale_expected_version_is_a_conflict_and_changes_nothing,
+    a_replayed_idempotency_key_returns_the_stored_answer_without_a_second_effect,
+    an_idempotency_key_reused_for_another_request_is_refused,
+    concurrent_duplicates_of_one_key_have_exactly_one_effect,
+);
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).unwrap()
+}
+
+fn at(secs: i64, micros: u32) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, micros * 1000).unwrap()
+}
+
+/// Tenants exist once they hold a key; the suite makes one per tenant it uses.
+async fn with_tenant(store: &Arc<dyn Store>, name: &str) -> TenantId {
+    let t = tenant(name);
+    store
+        .create_api_key(new_key(&t, None, [name.len() as u8; 32]))
+        .await
+        .unwrap();
+    t
+}
+
+fn new_key(t: &TenantId, supplier: Option<SupplierId>, hash: [u8; 32]) -> NewApiKey {
+    NewApiKey {
+        id: ApiKeyId::generate(),
+        tenant: t.clone(),
+        supplier,
+        name: "test key".into(),
+        scopes: Scope::SELLER_DEFAULT.to_vec(),
+        secret_hash: hash,
+        created_at: at(1_700_000_000, 0),
+    }
+}
+
+fn webhook(name: &str) -> NewSupplier {
+    NewSupplier {
+        display_name: DisplayName::parse(name).unwrap(),
+        connector: Connector::Webhook {
+            url: EndpointUrl::parse("https://supplier.example/hooks").unwrap(),
+        },
+        backup: None,
+    }
+}
+
+async fn create(store: &Arc<dyn Store>, t: &TenantId, s: NewSupplier) -> Supplier {
+    match store
+        .create_supplier(t, s, "whsec_test", Utc::now(), None)
+        .await
+        .unwrap()
+    {
+        Applied::New(s) => s,
+        Applied::Replayed(_) => panic!("no key, no replay"),
+    }
+}
+
+fn encode_name(s: &Supplier) -> Vec<u8> {
+    s.id.to_string().into_bytes()
+}
+
+async fn migrations_are_idempotent_and_leave_the_store_ready(store: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store.check_ready().await.unwrap();
+}
+
+async fn api_keys_are_found_by_hash_listed_per_tenant_and_revoked_once(store: Arc<dyn Store>) {
+    let acme = tenant("acme");
+    let key = new_key(&acme, None, [7; 32]);
+    let created = store.create_api_key(key.clone()).await.unwrap();
+    assert_eq!(created.scopes, Scope::SELLER_DEFAULT.to_vec());
+    assert_eq!(
+        store.find_api_key(&[7; 32]).await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(store.find_api_key(&[8; 32]).await.unwrap(), None);
+
+    store
+        .create_api_key(new_key(&tenant("other"), None, [9; 32]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_api_keys(Some(&acme)).await.unwrap(),
+        vec![created.clone()]
+    );
+    assert_eq!(store.list_api_keys(None).await.unwrap().len(), 2);
+
+    let first = at(1_700_000_100, 0);
+    assert!(store.revoke_api_key(created.id, first).await.unwrap());
+    assert!(
+        store
+            .revoke_api_key(created.id, at(1_700_000_200, 0))
+            .await
+            .unwrap()
+    );
+    let revoked = store.find_api_key(&[7; 32]).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(first));
+    assert!(
+        !store
+            .revoke_api_key(ApiKeyId::generate(), first)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_supplier_key_must_name_an_existing_supplier(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let missing = store
+        .create_api_key(new_key(&acme, Some(SupplierId::generate()), [1; 32]))
+        .await;
+    assert!(matches!(
+        missing,
+        Err(StoreError::Domain(DomainError::NotFound { .. }))
+    ));
+    let s = create(&store, &acme, webhook("Acme Supply")).await;
+    let key = store
+        .create_api_key(new_key(&acme, Some(s.id), [2; 32]))
+        .await
+        .unwrap();
+    assert_eq!(key.supplier, Some(s.id));
+}
+
+async fn suppliers_round_trip_with_microsecond_instants(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let now = at(1_750_000_000, 123_456);
+    let created = match store
+        .create_supplier(&acme, webhook("Acme"), "whsec_x", now, None)
+        .await
+        .unwrap()
+    {
+        Applied::New(s) => s,
+        Applied::Replayed(_) => unreachable!(),
+    };
+    assert_eq!(created.created_at, now);
+    assert_eq!(created.version, 1);
+    assert_eq!(
+        store.get_supplier(&acme, created.id).await.unwrap(),
+        Some(created)
+    );
+}
+
+async fn suppliers_list_in_creation_order_across_pages(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            create(&store, &acme, webhook(&format!("Supplier {i}")))
+                .await
+                .id,
+        );
+    }
+    let first = store.list_suppliers(&acme, None, 2).await.unwrap();
+    let second = store
+        .list_suppliers(&acme, Some(first[1].id), 2)
+        .await
+        .unwrap();
+    let third = store
+        .list_suppliers(&acme, Some(second[1].id), 2)
+        .await
+        .unwrap();
+    let seen: Vec<_> = first
+        .iter()
+        .chain(&second)
+        .chain(&third)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(seen, ids);
+    assert!(
+        store
+            .list_suppliers(&acme, Some(ids[4]), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn another_tenants_supplier_is_not_found(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let globex = with_tenant(&store, "globex").await;
+    let s = create(&store, &acme, webhook("Acme")).await;
+    assert_eq!(store.get_supplier(&globex, s.id).await.unwrap(), None);
+    assert!(
+        store
+            .list_suppliers(&globex, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let update = store
+        .update_supplier(&globex, s.id, SupplierChanges::default(), Utc::now(), None)
+        .await;
+    assert!(matches!(
+        update,
+        Err(StoreError::Domain(DomainError::NotFound { .. }))
+    ));
+    // Nor can another tenant's supplier be named as a backup.
+    let mut borrowing = webhook("Globex");
+    borrowing.backup = Some(s.id);
+    let err = store
+        .create_supplier(&globex, borrowing, "whsec", Utc::now(), None)
+        .await;
+    assert_invalid_backup(err);
+}
+
+fn assert_invalid_backup<T: std::fmt::Debug>(result: Result<T, StoreError>) {
+    match result {
+        Err(StoreError::Domain(DomainError::InvalidArgument(v))) => {
+            assert_eq!(v.as_slice()[0].field, BACKUP_FIELD)
+        }
+        other => panic!("expected an invalid backup, got {other:?}"),
+    }
+}
+
+async fn an_unknown_backup_is_invalid_and_creates_nothing(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let mut s = webhook("Acme");
+    s.backup = Some(SupplierId::generate());
+    assert_invalid_backup(
+        store
+            .create_supplier(&acme, s, "whsec", Utc::now(), None)
+            .await,
+    );
+    assert!(
+        store
+            .list_suppliers(&acme, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let existing = create(&store, &acme, webhook("Acme")).await;
+    let changes = SupplierChanges {
+        backup: Some(Some(SupplierId::generate())),
+        ..Default::default()
+    };
+    assert_invalid_backup(
+        store
+            .update_supplier(&acme, existing.id, changes, Utc::now(), None)
+            .await,
+    );
+    assert_eq!(
+        store.get_supplier(&acme, existing.id).await.unwrap(),
+        Some(existing)
+    );
+}
+
+async fn updates_apply_changes_and_bump_the_version(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let backup = create(&store, &acme, webhook("Backup")).await;
+    let main = create(&store, &acme, webhook("Main")).await;
+    let changes = SupplierChanges {
+        display_name: Some(DisplayName::parse("Main Supply").unwrap()),
+        connector: Some(Connector::Grpc {
+            endpoint: EndpointUrl::parse("https://grpc.supplier.example:443").unwrap(),
+        }),
+        backup: Some(Some(backup.id)),
+        expected_version: Some(1),
+    };
+    let Applied::New(updated) = store
+        .update_supplier(&acme, main.id, changes, Utc::now(), None)
+        .await
+        .unwrap()
+    else {
+        panic!("no key, no replay")
+    };
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.backup, Some(backup.id));
+    assert_eq!(
+        store.get_supplier(&acme, main.id).await.unwrap(),
+        Some(updated)
+    );
+
+    let clear = SupplierChanges {
+        backup: Some(None),
+        ..Default::default()
+    };
+    let Applied::New(cleared) = store
+        .update_supplier(&acme, main.id, clear, Utc::now(), None)
+        .await
+        .unwrap()
+    else {
+        panic!("no key, no replay")
+    };
+    assert_eq!((cleared.backup, cleared.version), (None, 3));
+}
+
+async fn a_stale_expected_version_is_a_conflict_and_changes_nothing(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let s = create(&store, &acme, webhook("Acme")).await;
+    let changes = SupplierChanges {
+        display_name: Some(DisplayName::parse("Renamed").unwrap()),
+        expected_version: Some(7),
+        ..Default::default()
+    };
+    let err = store
+        .update_supplier(&acme, s.id, changes, Utc::now(), None)
+        .await;
+    assert!(matches!(
+        err,
+        Err(StoreError::Domain(DomainError::VersionConflict {
+            expected: 7,
+            current: 1
+        }))
+    ));
+    assert_eq!(store.get_supplier(&acme, s.id).await.unwrap(), Some(s));
+}
+
+async fn a_replayed_idempotency_key_returns_the_stored_answer_without_a_second_effect(
+    store: Arc<dyn Store>,
+) {
+    let acme = with_tenant(&store, "acme").await;
+    let claim = || IdempotencyClaim {
+        key: "create-acme-1",
+        request_hash: [3; 32],
+        encode: &encode_name,
+    };
+    let first = store
+        .create_supplier(&acme, webhook("Acme"), "whsec", Utc::now(), Some(claim()))
+        .await
+        .unwrap();
+    let Applied::New(created) = first else {
+        panic!("first call applies")
+    };
+    let again = store
+        .create_supplier(&acme, webhook("Acme"), "whsec", Utc::now(), Some(claim()))
+        .await
+        .unwrap();
+    assert_eq!(again, Applied::Replayed(encode_name(&created)));
+    assert_eq!(
+        store.list_suppliers(&acme, None, 10).await.unwrap().len(),
+        1
+    );
+}
+
+async fn an_idempotency_key_reused_for_another_request_is_refused(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let claim = |hash| IdempotencyClaim {
+        key: "k",
+        request_hash: hash,
+        encode: &encode_name,
+    };
+    store
+        .create_supplier(
+            &acme,
+            webhook("Acme"),
+            "whsec",
+            Utc::now(),
+            Some(claim([1; 32])),
+        )
+        .await
+        .unwrap();
+    let err = store
+        .create_supplier(
+            &acme,
+            webhook("Other"),
+            "whsec",
+            Utc::now(),
+            Some(claim([2; 32])),
+        )
+        .await;
+    assert!(matches!(
+        err,
+        Err(StoreError::Domain(DomainError::IdempotencyKeyReused))
+    ));
+    // Keys are per tenant: another seller may use the same key freely.
+    let globex = with_tenant(&store, "globex").await;
+    let other = store
+        .create_supplier(
+            &globex,
+            webhook("Globex"),
+            "whsec",
+            Utc::now(),
+            Some(claim([2; 32])),
+        )
+        .await;
+    assert!(matches!(other, Ok(Applied::New(_))));
+    assert_eq!(
+        store.list_suppliers(&acme, None, 10).await.unwrap().len(),
+        1
+    );
+}
+
+async fn concurrent_duplicates_of_one_key_have_exactly_one_effect(store: Arc<dyn Store>) {
+    let acme = with_tenant(&store, "acme").await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let acme = acme.clone();
+            tokio::spawn(async move {
+                let claim = IdempotencyClaim {
+                    key: "race",
+                    request_hash: [5; 32],
+                    encode: &encode_name,
+                };
+                store
+                    .create_supplier(&acme, webhook("Acme"), "whsec", Utc::now(), Some(claim))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut new = Vec::new();
+    let mut replayed = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Applied::New(s) => new.push(s),
+            Applied::Replayed(bytes) => replayed.push(bytes),
+        }
+    }
+    assert_eq!(new.len(), 1, "exactly one call applies the effect");
+    assert!(replayed.iter().all(|b| *b == encode_name(&new[0])));
+    assert_eq!(
+        store.list_suppliers(&acme, None, 10).await.unwrap().len(),
+        1
+    );
+}
