@@ -5,6 +5,17 @@ use crate::ids::{SupplierId, TenantId};
 use chrono::{DateTime, Utc};
 use url::{Host, Url};
 
+/// Request path of the backup reference, named by violations found in the domain and in the store.
+pub const BACKUP_FIELD: &str = "supplier.backup_supplier_id";
+
+/// The violation for a backup that is not another supplier of the same seller.
+pub fn unknown_backup(id: SupplierId) -> DomainError {
+    DomainError::invalid(
+        BACKUP_FIELD,
+        format!("no supplier {id} exists for this seller; create the backup supplier first"),
+    )
+}
+
 /// A supplier's name as the seller knows it: 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
@@ -138,11 +149,11 @@ pub struct SupplierChanges {
 
 impl SupplierChanges {
     /// Rules that need the supplier's own id: a supplier cannot back itself up.
-    pub fn check_for(&self, id: SupplierId, backup_field: &str) -> Result<(), DomainError> {
+    pub fn check_for(&self, id: SupplierId) -> Result<(), DomainError> {
         let mut v = Violations::default();
         v.check(
             self.backup != Some(Some(id)),
-            backup_field,
+            BACKUP_FIELD,
             "a supplier cannot be its own backup; name another supplier of the same seller",
         );
         v.finish()
@@ -227,7 +238,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            changes.check_for(s.id, "supplier.backup_supplier_id"),
+            changes.check_for(s.id),
             Err(DomainError::InvalidArgument(_))
         ));
     }
