@@ -8,4 +8,5 @@ pub mod v1 {
 }
 
 /// Encoded `FileDescriptorSet` of every `returnbridge.v1` file, served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/returnbridge_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/returnbridge_descriptor.bin"));

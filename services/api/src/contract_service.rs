@@ -1,0 +1,173 @@
+//! ContractService: suppliers now; contracts and seller settings answer UNIMPLEMENTED until built.
+
+use crate::ApiContext;
+use crate::convert::supplier::{new_supplier, supplier_changes, supplier_id, to_proto};
+use crate::error::ApiError;
+use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::paging::{decode_token, encode_token, page_size};
+use prost::Message;
+use returnbridge_domain::auth::Scope;
+use returnbridge_domain::ids::SupplierId;
+use returnbridge_domain::supplier::Supplier;
+use returnbridge_domain::{DomainError, Violations};
+use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::contract_service_server::ContractService;
+use tonic::{Request, Response, Status};
+
+/// The ContractService handlers.
+#[derive(Clone)]
+pub struct ContractApi {
+    ctx: ApiContext,
+}
+
+impl ContractApi {
+    /// Handlers over the shared context.
+    pub fn new(ctx: ApiContext) -> Self {
+        Self { ctx }
+    }
+}
+
+fn not_found(id: SupplierId) -> ApiError {
+    DomainError::NotFound {
+        resource: "SUPPLIER",
+        id: id.to_string(),
+    }
+    .into()
+}
+
+#[tonic::async_trait]
+impl ContractService for ContractApi {
+    async fn create_supplier(
+        &self,
+        request: Request<pb::CreateSupplierRequest>,
+    ) -> Result<Response<pb::CreateSupplierResponse>, Status> {
+        let caller = self
+            .ctx
+            .auth
+            .authorize(request.metadata(), Scope::ContractsWrite)
+            .await?;
+        let key = idempotency_key(request.metadata(), false)?;
+        let req = request.into_inner();
+        let supplier = new_supplier(&req).map_err(ApiError::from)?;
+        let secret = crate::auth::generate_webhook_secret();
+        let render = |s: &Supplier| pb::CreateSupplierResponse {
+            supplier: Some(to_proto(s)),
+            webhook_signing_secret: secret.clone(),
+        };
+        let encode = |s: &Supplier| render(s).encode_to_vec();
+        let applied = self
+            .ctx
+            .store
+            .create_supplier(
+                &caller.tenant,
+                supplier,
+                &secret,
+                self.ctx.clock.now(),
+                claim(
+                    key.as_deref(),
+                    request_hash("CreateSupplier", &req),
+                    &encode,
+                ),
+            )
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(answer(applied, render)?))
+    }
+
+    async fn get_supplier(
+        &self,
+        request: Request<pb::GetSupplierRequest>,
+    ) -> Result<Response<pb::GetSupplierResponse>, Status> {
+        let caller = self
+            .ctx
+            .auth
+            .authorize(request.metadata(), Scope::ContractsRead)
+            .await?;
+        let mut v = Violations::default();
+        let id = supplier_id(&request.get_ref().supplier_id, "supplier_id", &mut v);
+        v.finish().map_err(ApiError::from)?;
+        let id = id.expect("an unparsed id recorded a violation");
+        let supplier = self
+            .ctx
+            .store
+            .get_supplier(&caller.tenant, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| not_found(id))?;
+        Ok(Response::new(pb::GetSupplierResponse {
+            supplier: Some(to_proto(&supplier)),
+        }))
+    }
+
+    async fn list_suppliers(
+        &self,
+        request: Request<pb::ListSuppliersRequest>,
+    ) -> Result<Response<pb::ListSuppliersResponse>, Status> {
+        let caller = self
+            .ctx
+            .auth
+            .authorize(request.metadata(), Scope::ContractsRead)
+            .await?;
+        let req = request.get_ref();
+        let mut v = Violations::default();
+        let limit = page_size(req.page_size, &mut v);
+        let after = decode_token(&req.page_token, &mut v)
+            .and_then(|p| v.take("page_token", SupplierId::parse(&p)));
+        v.finish().map_err(ApiError::from)?;
+        // One extra row tells whether another page follows.
+        let mut suppliers = self
+            .ctx
+            .store
+            .list_suppliers(&caller.tenant, after, limit + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let next_page_token = if suppliers.len() > limit as usize {
+            suppliers.truncate(limit as usize);
+            suppliers
+                .last()
+                .map(|s| encode_token(&s.id.to_string()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSuppliersResponse {
+            suppliers: suppliers.iter().map(to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_supplier(
+        &self,
+        request: Request<pb::UpdateSupplierRequest>,
+    ) -> Result<Response<pb::UpdateSupplierResponse>, Status> {
+        let caller = self
+            .ctx
+            .auth
+            .authorize(request.metadata(), Scope::ContractsWrite)
+            .await?;
+        let key = idempotency_key(request.metadata(), false)?;
+        let req = request.into_inner();
+        let (id, changes) = supplier_changes(&req).map_err(ApiError::from)?;
+        let render = |s: &Supplier| pb::UpdateSupplierResponse {
+            supplier: Some(to_proto(s)),
+        };
+        let encode = |s: &Supplier| render(s).encode_to_vec();
+        let applied = self
+            .ctx
+            .store
+            .update_supplier(
+                &caller.tenant,
+                id,
+                changes,
+                self.ctx.clock.now(),
+                claim(
+                    key.as_deref(),
+                    request_hash("UpdateSupplier", &req),
+                    &encode,
+                ),
+            )
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(answer(applied, render)?))
+    }
+}

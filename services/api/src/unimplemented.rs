@@ -1,0 +1,28 @@
+//! Services whose handlers are not built yet. The generated default methods answer UNIMPLEMENTED;
+//! these types exist so the server registers every v1 service (and reflection lists them) from the
+//! start. Each becomes a real module as its issue lands.
+
+use returnbridge_proto::v1::liability_service_server::LiabilityService;
+use returnbridge_proto::v1::return_service_server::ReturnService;
+use returnbridge_proto::v1::sla_service_server::SlaService;
+
+/// ReturnService (return authorization and lifecycle).
+#[derive(Debug, Default, Clone)]
+pub struct ReturnApi;
+
+/// LiabilityService (quotes, splits, settlement statements).
+#[derive(Debug, Default, Clone)]
+pub struct LiabilityApi;
+
+/// SlaService (supplier SLA reports and analytics).
+#[derive(Debug, Default, Clone)]
+pub struct SlaApi;
+
+#[tonic::async_trait]
+impl ReturnService for ReturnApi {}
+
+#[tonic::async_trait]
+impl LiabilityService for LiabilityApi {}
+
+#[tonic::async_trait]
+impl SlaService for SlaApi {}

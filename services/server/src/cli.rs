@@ -1,0 +1,171 @@
+//! The command line.
+
+use crate::config::Role;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Returnbridge coordinates dropshipping sellers and their suppliers on returns.
+#[derive(Debug, Parser)]
+#[command(name = "returnbridge", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML config file (settings there override the defaults; RETURNBRIDGE_* env vars override it).
+    #[arg(long, global = true, env = "RETURNBRIDGE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (api and gateway roles in one process by default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit (for a Helm pre-upgrade job).
+    Migrate(DatabaseArgs),
+    /// Print the effective configuration, secrets redacted.
+    PrintConfig(DatabaseArgs),
+    /// Create, list and revoke API keys (works on the database directly).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage suppliers through a running server's API.
+    #[command(subcommand)]
+    Suppliers(SuppliersCommand),
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which parts to run.
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+    /// Address to listen on (default 127.0.0.1:50051).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Database URL: sqlite:PATH or postgres://...
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// Commands that only need the database.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite:PATH or postgres://...
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// `keys ...`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once (on stdout; details on stderr).
+    Create {
+        /// The seller (tenant) the key acts for; created on first use. Lowercase letters, digits, '-'.
+        #[arg(long)]
+        tenant: String,
+        /// Make a supplier's callback key for this supplier id (default scope: supplier:callbacks).
+        #[arg(long)]
+        supplier: Option<String>,
+        /// Comma-separated scopes (default: every seller scope, or supplier:callbacks with --supplier).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// A label for people.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Database URL: sqlite:PATH or postgres://...
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Only this tenant's keys.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Database URL: sqlite:PATH or postgres://...
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Revoke a key by its id; it stops working at once.
+    Revoke {
+        /// The key's id, as `keys list` shows it.
+        key_id: String,
+        /// Database URL: sqlite:PATH or postgres://...
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+/// How client commands reach the server.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server's address.
+    #[arg(long, env = "RETURNBRIDGE_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// The API key to call with.
+    #[arg(long, env = "RETURNBRIDGE_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+}
+
+/// `suppliers ...`
+#[derive(Debug, Subcommand)]
+pub enum SuppliersCommand {
+    /// Create a supplier; prints it and its webhook signing secret (shown once).
+    Create {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The supplier's name.
+        #[arg(long)]
+        name: String,
+        /// Deliver requests as signed webhooks to this URL.
+        #[arg(long, conflicts_with = "grpc_endpoint", required_unless_present = "grpc_endpoint")]
+        webhook_url: Option<String>,
+        /// Deliver requests to this SupplierInbox gRPC endpoint.
+        #[arg(long)]
+        grpc_endpoint: Option<String>,
+        /// Another supplier's id to fail over to.
+        #[arg(long)]
+        backup: Option<String>,
+        /// Makes retries of this command safe: the same key never creates a second supplier.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Show one supplier.
+    Get {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The supplier's id.
+        supplier_id: String,
+    },
+    /// List suppliers, following every page.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Change a supplier's name, connector or backup.
+    Update {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The supplier's id.
+        supplier_id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New webhook URL (replaces the connector).
+        #[arg(long, conflicts_with = "grpc_endpoint")]
+        webhook_url: Option<String>,
+        /// New gRPC endpoint (replaces the connector).
+        #[arg(long)]
+        grpc_endpoint: Option<String>,
+        /// New backup supplier id.
+        #[arg(long, conflicts_with = "no_backup")]
+        backup: Option<String>,
+        /// Remove the backup supplier.
+        #[arg(long)]
+        no_backup: bool,
+        /// Refuse the change if the supplier's version is no longer this one.
+        #[arg(long)]
+        expected_version: Option<i64>,
+    },
+}

@@ -1,0 +1,191 @@
+use crate::cli::{ClientArgs, SuppliersCommand};
+use anyhow::Context;
+use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+use tonic_types::StatusExt;
+
+/// Adds the API key (and an idempotency key, when given) to every call.
+#[derive(Clone)]
+struct Credentials {
+    authorization: MetadataValue<tonic::metadata::Ascii>,
+    idempotency_key: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl Interceptor for Credentials {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        req.metadata_mut().insert("authorization", self.authorization.clone());
+        if let Some(key) = &self.idempotency_key {
+            req.metadata_mut().insert("idempotency-key", key.clone());
+        }
+        Ok(req)
+    }
+}
+
+type Client = ContractServiceClient<tonic::service::interceptor::InterceptedService<Channel, Credentials>>;
+
+async fn connect(args: &ClientArgs, idempotency_key: Option<&str>) -> anyhow::Result<Client> {
+    let channel = Channel::from_shared(args.server.clone())
+        .with_context(|| format!("bad --server {:?}", args.server))?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {}", args.server))?;
+    let credentials = Credentials {
+        authorization: format!("Bearer {}", args.api_key)
+            .parse()
+            .context("the API key holds characters that cannot be sent")?,
+        idempotency_key: idempotency_key
+            .map(|k| k.parse().context("the idempotency key holds characters that cannot be sent"))
+            .transpose()?,
+    };
+    Ok(ContractServiceClient::with_interceptor(channel, credentials))
+}
+
+/// A failed call as people read it: code, message, and each field violation.
+fn explain(status: Status) -> anyhow::Error {
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    if let Some(bad) = status.get_details_bad_request() {
+        for v in bad.field_violations {
+            text.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(text)
+}
+
+fn connector(webhook_url: Option<String>, grpc_endpoint: Option<String>) -> Option<pb::supplier::Connector> {
+    match (webhook_url, grpc_endpoint) {
+        (Some(url), _) => Some(pb::supplier::Connector::Webhook(pb::WebhookConnector { url })),
+        (None, Some(endpoint)) => Some(pb::supplier::Connector::Grpc(pb::GrpcConnector { endpoint })),
+        (None, None) => None,
+    }
+}
+
+fn print(s: &pb::Supplier) {
+    let connector = match &s.connector {
+        Some(pb::supplier::Connector::Webhook(w)) => format!("webhook {}", w.url),
+        Some(pb::supplier::Connector::Grpc(g)) => format!("grpc {}", g.endpoint),
+        None => "-".into(),
+    };
+    let backup = if s.backup_supplier_id.is_empty() { "-" } else { &s.backup_supplier_id };
+    println!("supplier_id:  {}", s.supplier_id);
+    println!("display_name: {}", s.display_name);
+    println!("connector:    {connector}");
+    println!("backup:       {backup}");
+    println!("version:      {}", s.version);
+}
+
+/// Runs a `suppliers` subcommand against a running server.
+pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
+    match command {
+        SuppliersCommand::Create {
+            client,
+            name,
+            webhook_url,
+            grpc_endpoint,
+            backup,
+            idempotency_key,
+        } => {
+            let mut c = connect(&client, idempotency_key.as_deref()).await?;
+            let created = c
+                .create_supplier(pb::CreateSupplierRequest {
+                    supplier: Some(pb::Supplier {
+                        display_name: name,
+                        connector: connector(webhook_url, grpc_endpoint),
+                        backup_supplier_id: backup.unwrap_or_default(),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .map_err(explain)?
+                .into_inner();
+            if let Some(s) = &created.supplier {
+                print(s);
+            }
+            println!("webhook_signing_secret: {} (shown once)", created.webhook_signing_secret);
+        }
+        SuppliersCommand::Get { client, supplier_id } => {
+            let mut c = connect(&client, None).await?;
+            let got = c
+                .get_supplier(pb::GetSupplierRequest { supplier_id })
+                .await
+                .map_err(explain)?
+                .into_inner();
+            if let Some(s) = &got.supplier {
+                print(s);
+            }
+        }
+        SuppliersCommand::List { client } => {
+            let mut c = connect(&client, None).await?;
+            let mut page_token = String::new();
+            println!("{:<36}  {:<10}  display_name", "supplier_id", "connector");
+            loop {
+                let page = c
+                    .list_suppliers(pb::ListSuppliersRequest {
+                        page_size: 500,
+                        page_token,
+                    })
+                    .await
+                    .map_err(explain)?
+                    .into_inner();
+                for s in &page.suppliers {
+                    let kind = match s.connector {
+                        Some(pb::supplier::Connector::Grpc(_)) => "grpc",
+                        _ => "webhook",
+                    };
+                    println!("{:<36}  {kind:<10}  {}", s.supplier_id, s.display_name);
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+        }
+        SuppliersCommand::Update {
+            client,
+            supplier_id,
+            name,
+            webhook_url,
+            grpc_endpoint,
+            backup,
+            no_backup,
+            expected_version,
+        } => {
+            let mut paths = Vec::new();
+            if name.is_some() {
+                paths.push("display_name".to_owned());
+            }
+            if webhook_url.is_some() {
+                paths.push("webhook".into());
+            }
+            if grpc_endpoint.is_some() {
+                paths.push("grpc".into());
+            }
+            if backup.is_some() || no_backup {
+                paths.push("backup_supplier_id".into());
+            }
+            let mut c = connect(&client, None).await?;
+            let updated = c
+                .update_supplier(pb::UpdateSupplierRequest {
+                    supplier: Some(pb::Supplier {
+                        supplier_id,
+                        display_name: name.unwrap_or_default(),
+                        connector: connector(webhook_url, grpc_endpoint),
+                        backup_supplier_id: backup.unwrap_or_default(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask { paths }),
+                    expected_version: expected_version.unwrap_or(0),
+                })
+                .await
+                .map_err(explain)?
+                .into_inner();
+            if let Some(s) = &updated.supplier {
+                print(s);
+            }
+        }
+    }
+    Ok(())
+}

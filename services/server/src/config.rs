@@ -1,0 +1,180 @@
+//! Settings: compiled defaults < optional TOML file < `RETURNBRIDGE_*` env vars (`__` nests) <
+//! command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Which parts of Returnbridge a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The seller-facing API and the supplier gateway in one process (the embedded default).
+    All,
+    /// ContractService, ReturnService, LiabilityService, SlaService.
+    Api,
+    /// SupplierCallbackService, and the dispatcher and SLA clock as they land.
+    Gateway,
+}
+
+impl Role {
+    /// True when this role serves the seller-facing API.
+    pub fn runs_api(self) -> bool {
+        matches!(self, Role::All | Role::Api)
+    }
+
+    /// True when this role runs the supplier gateway.
+    pub fn runs_gateway(self) -> bool {
+        matches!(self, Role::All | Role::Gateway)
+    }
+}
+
+/// Everything the binary can be told.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// gRPC server.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on. Loopback by default: expose it deliberately.
+    pub listen: SocketAddr,
+    /// Which parts to run.
+    pub role: Role,
+    /// Longest a call may run before it answers DEADLINE_EXCEEDED/CANCELLED (clients may ask for less).
+    pub request_timeout_secs: u64,
+    /// Calls in flight per connection before new ones are shed with RESOURCE_EXHAUSTED.
+    pub concurrency_limit_per_connection: usize,
+    /// How long SIGTERM waits for calls in flight before exiting anyway.
+    pub shutdown_grace_secs: u64,
+    /// How often readiness (database reachable and migrated) is re-checked for the health service.
+    pub readiness_interval_secs: u64,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite:PATH` (embedded default) or `postgres://user:password@host/db`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection before answering UNAVAILABLE.
+    pub acquire_timeout_secs: u64,
+    /// Apply migrations when `serve` starts (turn off when a Helm pre-upgrade job runs `migrate`).
+    pub migrate_on_start: bool,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `auto` (human-readable on a terminal, JSON otherwise), `text` or `json`.
+    pub format: LogFormat,
+    /// tracing filter directives; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings {
+                listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+                role: Role::All,
+                request_timeout_secs: 30,
+                concurrency_limit_per_connection: 256,
+                shutdown_grace_secs: 30,
+                readiness_interval_secs: 5,
+            },
+            database: DatabaseSettings {
+                url: "sqlite:returnbridge.db".into(),
+                max_connections: 16,
+                acquire_timeout_secs: 5,
+                migrate_on_start: true,
+            },
+            log: LogSettings {
+                format: LogFormat::Auto,
+                filter: "info".into(),
+            },
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file (if given; it must exist), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(figment::Error::from(format!("config file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment
+            // Only the sections above: RETURNBRIDGE_API_KEY and friends belong to the client commands.
+            .merge(Env::prefixed("RETURNBRIDGE_").split("__").filter(|key| {
+                ["server.", "database.", "log."].iter().any(|section| key.as_str().starts_with(section))
+            }))
+            .extract()
+    }
+
+    /// The settings as TOML with secrets replaced, for `print-config`.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = returnbridge_store::redact_url(&shown.database.url);
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render settings: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "returnbridge.toml",
+                "[server]\nlisten = \"0.0.0.0:6000\"\n[database]\nurl = \"sqlite:file.db\"\n",
+            )?;
+            jail.set_env("RETURNBRIDGE_DATABASE__URL", "postgres://u:secret@db/returnbridge");
+            let s = Settings::load(Some(Path::new("returnbridge.toml")))?;
+            assert_eq!(s.server.listen.to_string(), "0.0.0.0:6000");
+            assert_eq!(s.database.url, "postgres://u:secret@db/returnbridge");
+            assert_eq!(s.server.role, Role::All);
+            assert!(!s.redacted_toml().contains("secret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error_not_a_silent_default() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("returnbridge.toml", "[server]\nlisten_addr = \"0.0.0.0:6000\"\n")?;
+            assert!(Settings::load(Some(Path::new("returnbridge.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

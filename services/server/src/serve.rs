@@ -1,0 +1,172 @@
+//! `serve`: one gRPC server running the roles it is given, on a listener it is handed, until the
+//! shutdown future resolves.
+
+use crate::config::Settings;
+use anyhow::Context;
+use returnbridge_api::clock::Clock;
+use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
+use returnbridge_gateway::SupplierCallbacks;
+use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
+use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
+use returnbridge_proto::v1::return_service_server::ReturnServiceServer;
+use returnbridge_proto::v1::sla_service_server::SlaServiceServer;
+use returnbridge_proto::v1::supplier_callback_service_server::SupplierCallbackServiceServer;
+use returnbridge_store::Store;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::server::NamedService;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Runs the server until `shutdown` resolves, then stops taking calls, lets calls in flight finish
+/// (up to the grace period) and returns.
+pub async fn run(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let role = settings.server.role;
+    let services = served_services(settings);
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_status(&health, &services, ServingStatus::NotServing).await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(returnbridge_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+    // grpcio's reflection client (Python) still speaks only v1alpha.
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(returnbridge_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("building the reflection service")?;
+
+    let ctx = ApiContext::new(store.clone(), clock);
+    let api = role.runs_api();
+    let gateway = role.runs_gateway();
+    let router = Server::builder()
+        // A call that runs longer than this is cut off; clients' own grpc-timeout applies when shorter.
+        .timeout(Duration::from_secs(settings.server.request_timeout_secs))
+        // Past this many calls in flight on one connection, shed new ones (RESOURCE_EXHAUSTED) rather
+        // than queue them without bound.
+        .concurrency_limit_per_connection(settings.server.concurrency_limit_per_connection)
+        .load_shed(true)
+        .trace_fn(|req| tracing::info_span!("grpc", method = %req.uri().path()))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_optional_service(api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))))
+        .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi)))
+        .add_optional_service(api.then(|| LiabilityServiceServer::new(LiabilityApi)))
+        .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi)))
+        .add_optional_service(gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)));
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let readiness = tokio::spawn(watch_readiness(
+        store,
+        health.clone(),
+        services.clone(),
+        Duration::from_secs(settings.server.readiness_interval_secs.max(1)),
+        stop_rx.clone(),
+    ));
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let addr = listener.local_addr().context("reading the listener's address")?;
+    tracing::info!(%addr, ?role, "returnbridge listening");
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut stopping = stop_rx.clone();
+    let draining = {
+        let health = health.clone();
+        let services = services.clone();
+        async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tracing::info!("shutting down: no new calls, draining calls in flight");
+            set_status(&health, &services, ServingStatus::NotServing).await;
+        }
+    };
+    let serve = router.serve_with_incoming_shutdown(incoming, draining);
+    let mut grace = stop_rx;
+    let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
+    tokio::select! {
+        served = serve => served.context("serving gRPC")?,
+        _ = async {
+            let _ = grace.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace_period).await;
+        } => tracing::warn!(?grace_period, "calls still in flight after the grace period; exiting anyway"),
+    }
+    readiness.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Names the health service reports on: the whole server ("") and each service this role runs.
+fn served_services(settings: &Settings) -> Vec<&'static str> {
+    let role = settings.server.role;
+    let mut names = vec![""];
+    if role.runs_api() {
+        names.extend([
+            <ContractServiceServer<ContractApi> as NamedService>::NAME,
+            <ReturnServiceServer<ReturnApi> as NamedService>::NAME,
+            <LiabilityServiceServer<LiabilityApi> as NamedService>::NAME,
+            <SlaServiceServer<SlaApi> as NamedService>::NAME,
+        ]);
+    }
+    if role.runs_gateway() {
+        names.push(<SupplierCallbackServiceServer<SupplierCallbacks> as NamedService>::NAME);
+    }
+    names
+}
+
+async fn set_status(health: &HealthReporter, services: &[&'static str], status: ServingStatus) {
+    for name in services {
+        health.set_service_status(*name, status).await;
+    }
+}
+
+/// SERVING only while the database answers and is fully migrated; re-checked every `interval`.
+async fn watch_readiness(
+    store: Arc<dyn Store>,
+    health: HealthReporter,
+    services: Vec<&'static str>,
+    interval: Duration,
+    stop: watch::Receiver<bool>,
+) {
+    let mut ready = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let now_ready = match store.check_ready().await {
+            Ok(()) => true,
+            Err(e) => {
+                if ready != Some(false) {
+                    tracing::warn!(error = %e, "store not ready; health reports NOT_SERVING");
+                }
+                false
+            }
+        };
+        if ready != Some(now_ready) {
+            let status = if now_ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+            if *stop.borrow() {
+                return;
+            }
+            set_status(&health, &services, status).await;
+            if now_ready {
+                tracing::info!("store ready; health reports SERVING");
+            }
+            ready = Some(now_ready);
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
