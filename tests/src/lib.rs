@@ -1,1 +1,207 @@
+//! The black-box harness: [`spawn_app`] starts the real server on `127.0.0.1:0` over a fresh store
+//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and hands out generated clients.
 
+use chrono::Utc;
+use returnbridge_api::auth::generate_api_key;
+use returnbridge_api::clock::SystemClock;
+use returnbridge_domain::auth::Scope;
+use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
+use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
+use returnbridge_server::Settings;
+use returnbridge_store::{NewApiKey, Store, StoreOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// A connected channel.
+    pub channel: Channel,
+    /// The store underneath, for arranging state the API cannot (keys) and for checking effects.
+    pub store: Arc<dyn Store>,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Sends an API key (and optionally an idempotency key) with every call.
+#[derive(Clone)]
+pub struct Auth {
+    authorization: Option<MetadataValue<Ascii>>,
+    idempotency_key: Option<MetadataValue<Ascii>>,
+}
+
+impl Auth {
+    /// Calls with this API key.
+    pub fn key(key: &str) -> Self {
+        Self {
+            authorization: Some(format!("Bearer {key}").parse().expect("ascii key")),
+            idempotency_key: None,
+        }
+    }
+
+    /// Calls with no credentials at all.
+    pub fn none() -> Self {
+        Self {
+            authorization: None,
+            idempotency_key: None,
+        }
+    }
+
+    /// Calls with this raw `authorization` value.
+    pub fn raw(value: &str) -> Self {
+        Self {
+            authorization: Some(value.parse().expect("ascii value")),
+            idempotency_key: None,
+        }
+    }
+
+    /// Adds `idempotency-key` metadata.
+    pub fn idempotent(mut self, key: &str) -> Self {
+        self.idempotency_key = Some(key.parse().expect("ascii key"));
+        self
+    }
+}
+
+impl Interceptor for Auth {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(v) = &self.authorization {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        if let Some(v) = &self.idempotency_key {
+            req.metadata_mut().insert("idempotency-key", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+/// A ContractService client that authenticates with `auth`.
+pub type ContractClient = ContractServiceClient<InterceptedService<Channel, Auth>>;
+
+/// Opens a fresh, migrated store: a scratch PostgreSQL database when `TEST_DATABASE_URL` (or
+/// `DATABASE_URL`) is set, otherwise a new SQLite file.
+pub async fn fresh_store_url() -> (String, &'static str) {
+    match std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) {
+        Ok(server) => (
+            returnbridge_store::scratch_database(&server).await.expect("scratch PostgreSQL database"),
+            "postgres",
+        ),
+        Err(_) => {
+            let dir = std::env::temp_dir().join(format!("returnbridge-test-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            (format!("sqlite:{}", dir.join("returnbridge.db").display()), "sqlite")
+        }
+    }
+}
+
+/// Starts the real server (all roles) on a free loopback port.
+pub async fn spawn_app() -> TestApp {
+    let (url, backend) = fresh_store_url().await;
+    let mut settings = Settings::default();
+    settings.database.url = url;
+    settings.server.listen = "127.0.0.1:0".parse().expect("addr");
+    settings.server.readiness_interval_secs = 1;
+    let store = returnbridge_server::open_migrated_store(&settings).await.expect("store");
+    let listener = tokio::net::TcpListener::bind(settings.server.listen).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server_store = store.clone();
+    let server = tokio::spawn(async move {
+        returnbridge_server::run(&settings, server_store, Arc::new(SystemClock), listener, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    TestApp {
+        addr,
+        channel,
+        store,
+        backend,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// Creates an API key for `tenant` with `scopes` (as `returnbridge keys create` does).
+    pub async fn key_with(&self, tenant: &str, supplier: Option<SupplierId>, scopes: &[Scope]) -> (ApiKeyId, String) {
+        let generated = generate_api_key();
+        let record = self
+            .store
+            .create_api_key(NewApiKey {
+                id: ApiKeyId::generate(),
+                tenant: TenantId::parse(tenant).expect("tenant"),
+                supplier,
+                name: "test".into(),
+                scopes: scopes.to_vec(),
+                secret_hash: generated.hash,
+                created_at: Utc::now(),
+            })
+            .await
+            .expect("create key");
+        (record.id, generated.secret)
+    }
+
+    /// A seller key with every seller scope.
+    pub async fn seller_key(&self, tenant: &str) -> String {
+        self.key_with(tenant, None, &Scope::SELLER_DEFAULT).await.1
+    }
+
+    /// A ContractService client calling with `auth`.
+    pub fn contracts(&self, auth: Auth) -> ContractClient {
+        ContractServiceClient::with_interceptor(self.channel.clone(), auth)
+    }
+
+    /// Stops the server as SIGTERM would and waits for it to finish.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Opens a store with default options (for tests that look underneath).
+pub async fn open_store(url: &str) -> Arc<dyn Store> {
+    returnbridge_store::connect(url, &StoreOptions::default()).await.expect("store")
+}
+
+/// The `ErrorInfo.reason` of a failed call, or "" when it has none.
+pub fn reason(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+/// The fields named by a failed call's `BadRequest` details, in order.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}

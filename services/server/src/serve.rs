@@ -70,12 +70,15 @@ pub async fn run(
         .add_optional_service(gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)));
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The first check runs before the listener accepts calls, so a ready store is SERVING at once.
+    let ready = check_readiness(store.as_ref(), &health, &services, None).await;
     let readiness = tokio::spawn(watch_readiness(
         store,
         health.clone(),
         services.clone(),
         Duration::from_secs(settings.server.readiness_interval_secs.max(1)),
         stop_rx.clone(),
+        ready,
     ));
     tokio::spawn(async move {
         shutdown.await;
@@ -140,33 +143,40 @@ async fn watch_readiness(
     health: HealthReporter,
     services: Vec<&'static str>,
     interval: Duration,
-    stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+    mut ready: bool,
 ) {
-    let mut ready = None;
     loop {
-        if *stop.borrow() {
-            return;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
         }
-        let now_ready = match store.check_ready().await {
-            Ok(()) => true,
-            Err(e) => {
-                if ready != Some(false) {
-                    tracing::warn!(error = %e, "store not ready; health reports NOT_SERVING");
-                }
-                false
-            }
-        };
-        if ready != Some(now_ready) {
-            let status = if now_ready { ServingStatus::Serving } else { ServingStatus::NotServing };
-            if *stop.borrow() {
-                return;
-            }
-            set_status(&health, &services, status).await;
-            if now_ready {
-                tracing::info!("store ready; health reports SERVING");
-            }
-            ready = Some(now_ready);
-        }
-        tokio::time::sleep(interval).await;
+        ready = check_readiness(store.as_ref(), &health, &services, Some(ready)).await;
     }
+}
+
+/// Checks the store once and reports a change of readiness; returns whether it is ready.
+async fn check_readiness(
+    store: &dyn Store,
+    health: &HealthReporter,
+    services: &[&'static str],
+    was_ready: Option<bool>,
+) -> bool {
+    let ready = match store.check_ready().await {
+        Ok(()) => true,
+        Err(e) => {
+            if was_ready != Some(false) {
+                tracing::warn!(error = %e, "store not ready; health reports NOT_SERVING");
+            }
+            false
+        }
+    };
+    if was_ready != Some(ready) {
+        let status = if ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+        set_status(health, services, status).await;
+        if ready {
+            tracing::info!("store ready; health reports SERVING");
+        }
+    }
+    ready
 }
