@@ -92,13 +92,19 @@ pub type ContractClient = ContractServiceClient<InterceptedService<Channel, Auth
 pub async fn fresh_store_url() -> (String, &'static str) {
     match std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) {
         Ok(server) => (
-            returnbridge_store::scratch_database(&server).await.expect("scratch PostgreSQL database"),
+            returnbridge_store::scratch_database(&server)
+                .await
+                .expect("scratch PostgreSQL database"),
             "postgres",
         ),
         Err(_) => {
-            let dir = std::env::temp_dir().join(format!("returnbridge-test-{}", uuid::Uuid::new_v4()));
+            let dir =
+                std::env::temp_dir().join(format!("returnbridge-test-{}", uuid::Uuid::new_v4()));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            (format!("sqlite:{}", dir.join("returnbridge.db").display()), "sqlite")
+            (
+                format!("sqlite:{}", dir.join("returnbridge.db").display()),
+                "sqlite",
+            )
         }
     }
 }
@@ -110,15 +116,25 @@ pub async fn spawn_app() -> TestApp {
     settings.database.url = url;
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
     settings.server.readiness_interval_secs = 1;
-    let store = returnbridge_server::open_migrated_store(&settings).await.expect("store");
-    let listener = tokio::net::TcpListener::bind(settings.server.listen).await.expect("bind");
+    let store = returnbridge_server::open_migrated_store(&settings)
+        .await
+        .expect("store");
+    let listener = tokio::net::TcpListener::bind(settings.server.listen)
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
     let server_store = store.clone();
     let server = tokio::spawn(async move {
-        returnbridge_server::run(&settings, server_store, Arc::new(SystemClock), listener, async {
-            let _ = stopped.await;
-        })
+        returnbridge_server::run(
+            &settings,
+            server_store,
+            Arc::new(SystemClock),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        )
         .await
     });
     let channel = Channel::from_shared(format!("http://{addr}"))
@@ -138,7 +154,12 @@ pub async fn spawn_app() -> TestApp {
 
 impl TestApp {
     /// Creates an API key for `tenant` with `scopes` (as `returnbridge keys create` does).
-    pub async fn key_with(&self, tenant: &str, supplier: Option<SupplierId>, scopes: &[Scope]) -> (ApiKeyId, String) {
+    pub async fn key_with(
+        &self,
+        tenant: &str,
+        supplier: Option<SupplierId>,
+        scopes: &[Scope],
+    ) -> (ApiKeyId, String) {
         let generated = generate_api_key();
         let record = self
             .store
@@ -188,13 +209,18 @@ impl Drop for TestApp {
 
 /// Opens a store with default options (for tests that look underneath).
 pub async fn open_store(url: &str) -> Arc<dyn Store> {
-    returnbridge_store::connect(url, &StoreOptions::default()).await.expect("store")
+    returnbridge_store::connect(url, &StoreOptions::default())
+        .await
+        .expect("store")
 }
 
 /// The `ErrorInfo.reason` of a failed call, or "" when it has none.
 pub fn reason(status: &Status) -> String {
     use tonic_types::StatusExt;
-    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
 }
 
 /// The fields named by a failed call's `BadRequest` details, in order.

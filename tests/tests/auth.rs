@@ -12,7 +12,11 @@ fn list() -> pb::ListSuppliersRequest {
 #[tokio::test]
 async fn a_call_without_a_key_is_unauthenticated() {
     let app = spawn_app().await;
-    let err = app.contracts(Auth::none()).list_suppliers(list()).await.unwrap_err();
+    let err = app
+        .contracts(Auth::none())
+        .list_suppliers(list())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert_eq!(reason(&err), "API_KEY_MISSING");
 }
@@ -20,7 +24,11 @@ async fn a_call_without_a_key_is_unauthenticated() {
 #[tokio::test]
 async fn a_malformed_authorization_header_is_unauthenticated() {
     let app = spawn_app().await;
-    let err = app.contracts(Auth::raw("Basic dXNlcjpwdw==")).list_suppliers(list()).await.unwrap_err();
+    let err = app
+        .contracts(Auth::raw("Basic dXNlcjpwdw=="))
+        .list_suppliers(list())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert_eq!(reason(&err), "API_KEY_MALFORMED");
 }
@@ -28,7 +36,11 @@ async fn a_malformed_authorization_header_is_unauthenticated() {
 #[tokio::test]
 async fn an_unknown_key_is_unauthenticated() {
     let app = spawn_app().await;
-    let err = app.contracts(Auth::key("rbk_not-a-real-key")).list_suppliers(list()).await.unwrap_err();
+    let err = app
+        .contracts(Auth::key("rbk_not-a-real-key"))
+        .list_suppliers(list())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert_eq!(reason(&err), "API_KEY_INVALID");
 }
@@ -37,9 +49,21 @@ async fn an_unknown_key_is_unauthenticated() {
 async fn a_revoked_key_stops_working_at_once() {
     let app = spawn_app().await;
     let (id, key) = app.key_with("acme", None, &Scope::SELLER_DEFAULT).await;
-    app.contracts(Auth::key(&key)).list_suppliers(list()).await.unwrap();
-    assert!(app.store.revoke_api_key(id, chrono::Utc::now()).await.unwrap());
-    let err = app.contracts(Auth::key(&key)).list_suppliers(list()).await.unwrap_err();
+    app.contracts(Auth::key(&key))
+        .list_suppliers(list())
+        .await
+        .unwrap();
+    assert!(
+        app.store
+            .revoke_api_key(id, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let err = app
+        .contracts(Auth::key(&key))
+        .list_suppliers(list())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert_eq!(reason(&err), "API_KEY_REVOKED");
 }
@@ -65,13 +89,27 @@ async fn a_read_only_key_cannot_create_a_supplier() {
     assert_eq!(err.code(), Code::PermissionDenied);
     assert_eq!(reason(&err), "MISSING_SCOPE");
     // Refused means refused: nothing was created.
-    assert!(client.list_suppliers(list()).await.unwrap().into_inner().suppliers.is_empty());
+    assert!(
+        client
+            .list_suppliers(list())
+            .await
+            .unwrap()
+            .into_inner()
+            .suppliers
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn a_supplier_callback_key_cannot_read_the_sellers_suppliers() {
     let app = spawn_app().await;
-    let (_, key) = app.key_with("acme", None, &[Scope::SupplierCallbacks]).await;
-    let err = app.contracts(Auth::key(&key)).list_suppliers(list()).await.unwrap_err();
+    let (_, key) = app
+        .key_with("acme", None, &[Scope::SupplierCallbacks])
+        .await;
+    let err = app
+        .contracts(Auth::key(&key))
+        .list_suppliers(list())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 }

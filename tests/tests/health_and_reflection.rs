@@ -1,12 +1,12 @@
 //! What a stock gRPC client sees: health, reflection, and UNIMPLEMENTED for RPCs not built yet.
 
-use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_tests::{Auth, spawn_app};
 use tokio_stream::StreamExt;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 const V1_SERVICES: [&str; 5] = [
     "returnbridge.v1.ContractService",
@@ -22,15 +22,24 @@ async fn health_reports_serving_for_the_server_and_every_service_without_a_key()
     let mut health = HealthClient::new(app.channel.clone());
     for service in std::iter::once("").chain(V1_SERVICES) {
         let status = health
-            .check(HealthCheckRequest { service: service.into() })
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
             .await
             .unwrap_or_else(|e| panic!("health of {service:?}: {e}"))
             .into_inner()
             .status;
-        assert_eq!(status, ServingStatus::Serving as i32, "{service:?} on {}", app.backend);
+        assert_eq!(
+            status,
+            ServingStatus::Serving as i32,
+            "{service:?} on {}",
+            app.backend
+        );
     }
     let unknown = health
-        .check(HealthCheckRequest { service: "returnbridge.v1.Nope".into() })
+        .check(HealthCheckRequest {
+            service: "returnbridge.v1.Nope".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound);
@@ -38,10 +47,10 @@ async fn health_reports_serving_for_the_server_and_every_service_without_a_key()
 
 #[tokio::test]
 async fn reflection_v1_lists_every_v1_service_and_health() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
 
     let app = spawn_app().await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
@@ -56,20 +65,29 @@ async fn reflection_v1_lists_every_v1_service_and_health() {
         .into_inner();
     let response = responses.next().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-        panic!("expected a service list, got {:?}", response.message_response);
+        panic!(
+            "expected a service list, got {:?}",
+            response.message_response
+        );
     };
     let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in V1_SERVICES.iter().chain(&["returnbridge.v1.SupplierInbox", "grpc.health.v1.Health"]) {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    for expected in V1_SERVICES
+        .iter()
+        .chain(&["returnbridge.v1.SupplierInbox", "grpc.health.v1.Health"])
+    {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn reflection_v1alpha_answers_for_older_clients() {
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
 
     let app = spawn_app().await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
@@ -95,7 +113,8 @@ async fn reflection_v1alpha_answers_for_older_clients() {
 #[tokio::test]
 async fn rpcs_not_built_yet_answer_unimplemented() {
     let app = spawn_app().await;
-    let mut returns = ReturnServiceClient::with_interceptor(app.channel.clone(), Auth::key("irrelevant"));
+    let mut returns =
+        ReturnServiceClient::with_interceptor(app.channel.clone(), Auth::key("irrelevant"));
     let err = returns
         .get_return(pb::GetReturnRequest::default())
         .await

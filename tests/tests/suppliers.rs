@@ -9,7 +9,9 @@ use tonic::Code;
 fn webhook(name: &str, url: &str) -> pb::Supplier {
     pb::Supplier {
         display_name: name.into(),
-        connector: Some(pb::supplier::Connector::Webhook(pb::WebhookConnector { url: url.into() })),
+        connector: Some(pb::supplier::Connector::Webhook(pb::WebhookConnector {
+            url: url.into(),
+        })),
         ..Default::default()
     }
 }
@@ -23,10 +25,21 @@ async fn seller(app: &TestApp, tenant: &str) -> ContractClient {
 }
 
 async fn create(client: &mut ContractClient, s: pb::Supplier) -> pb::Supplier {
-    client.create_supplier(create_request(s)).await.unwrap().into_inner().supplier.unwrap()
+    client
+        .create_supplier(create_request(s))
+        .await
+        .unwrap()
+        .into_inner()
+        .supplier
+        .unwrap()
 }
 
-fn update(id: &str, s: pb::Supplier, paths: &[&str], expected_version: i64) -> pb::UpdateSupplierRequest {
+fn update(
+    id: &str,
+    s: pb::Supplier,
+    paths: &[&str],
+    expected_version: i64,
+) -> pb::UpdateSupplierRequest {
     pb::UpdateSupplierRequest {
         supplier: Some(pb::Supplier {
             supplier_id: id.into(),
@@ -44,7 +57,10 @@ async fn a_created_supplier_can_be_read_back_and_its_secret_is_shown_once() {
     let app = spawn_app().await;
     let mut c = seller(&app, "acme").await;
     let created = c
-        .create_supplier(create_request(webhook("  Acme Supply  ", "https://acme.example/hooks")))
+        .create_supplier(create_request(webhook(
+            "  Acme Supply  ",
+            "https://acme.example/hooks",
+        )))
         .await
         .unwrap()
         .into_inner();
@@ -55,7 +71,9 @@ async fn a_created_supplier_can_be_read_back_and_its_secret_is_shown_once() {
     assert!(s.create_time.is_some());
 
     let got = c
-        .get_supplier(pb::GetSupplierRequest { supplier_id: s.supplier_id.clone() })
+        .get_supplier(pb::GetSupplierRequest {
+            supplier_id: s.supplier_id.clone(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -70,14 +88,24 @@ async fn suppliers_list_in_pages_in_creation_order() {
     let mut c = seller(&app, "acme").await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(create(&mut c, webhook(&format!("Supplier {i}"), "https://s.example/h")).await.supplier_id);
+        ids.push(
+            create(
+                &mut c,
+                webhook(&format!("Supplier {i}"), "https://s.example/h"),
+            )
+            .await
+            .supplier_id,
+        );
     }
     let mut seen = Vec::new();
     let mut page_token = String::new();
     let mut pages = 0;
     loop {
         let page = c
-            .list_suppliers(pb::ListSuppliersRequest { page_size: 2, page_token })
+            .list_suppliers(pb::ListSuppliersRequest {
+                page_size: 2,
+                page_token,
+            })
             .await
             .unwrap()
             .into_inner();
@@ -92,7 +120,10 @@ async fn suppliers_list_in_pages_in_creation_order() {
     assert_eq!(pages, 3);
 
     let err = c
-        .list_suppliers(pb::ListSuppliersRequest { page_size: -1, page_token: "garbage".into() })
+        .list_suppliers(pb::ListSuppliersRequest {
+            page_size: -1,
+            page_token: "garbage".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
@@ -107,29 +138,59 @@ async fn another_tenants_supplier_is_not_found_and_cannot_be_changed() {
     let s = create(&mut acme, webhook("Acme", "https://acme.example/h")).await;
 
     let err = globex
-        .get_supplier(pb::GetSupplierRequest { supplier_id: s.supplier_id.clone() })
+        .get_supplier(pb::GetSupplierRequest {
+            supplier_id: s.supplier_id.clone(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
     assert_eq!(reason(&err), "SUPPLIER_NOT_FOUND");
-    assert!(!err.message().contains("Acme"), "must not leak contents: {}", err.message());
+    assert!(
+        !err.message().contains("Acme"),
+        "must not leak contents: {}",
+        err.message()
+    );
 
     let err = globex
-        .update_supplier(update(&s.supplier_id, webhook("Stolen", "https://x.example"), &["display_name"], 0))
+        .update_supplier(update(
+            &s.supplier_id,
+            webhook("Stolen", "https://x.example"),
+            &["display_name"],
+            0,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
 
-    assert!(globex.list_suppliers(pb::ListSuppliersRequest::default()).await.unwrap().into_inner().suppliers.is_empty());
+    assert!(
+        globex
+            .list_suppliers(pb::ListSuppliersRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .suppliers
+            .is_empty()
+    );
 
     let mut borrowing = webhook("Globex", "https://globex.example/h");
     borrowing.backup_supplier_id = s.supplier_id.clone();
-    let err = globex.create_supplier(create_request(borrowing)).await.unwrap_err();
+    let err = globex
+        .create_supplier(create_request(borrowing))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&err), ["supplier.backup_supplier_id"]);
 
-    let unchanged = acme.get_supplier(pb::GetSupplierRequest { supplier_id: s.supplier_id }).await.unwrap();
-    assert_eq!(unchanged.into_inner().supplier.unwrap().display_name, "Acme");
+    let unchanged = acme
+        .get_supplier(pb::GetSupplierRequest {
+            supplier_id: s.supplier_id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged.into_inner().supplier.unwrap().display_name,
+        "Acme"
+    );
 }
 
 #[tokio::test]
@@ -137,11 +198,26 @@ async fn invalid_suppliers_are_refused_with_every_field_named_and_nothing_create
     let app = spawn_app().await;
     let mut c = seller(&app, "acme").await;
     let cases: Vec<(pb::CreateSupplierRequest, Vec<&str>)> = vec![
-        (pb::CreateSupplierRequest { supplier: None }, vec!["supplier"]),
-        (create_request(webhook("", "https://a.example")), vec!["supplier.display_name"]),
-        (create_request(webhook(&"x".repeat(201), "https://a.example")), vec!["supplier.display_name"]),
-        (create_request(webhook("Acme", "http://acme.example/hooks")), vec!["supplier.webhook.url"]),
-        (create_request(webhook("Acme", "not a url")), vec!["supplier.webhook.url"]),
+        (
+            pb::CreateSupplierRequest { supplier: None },
+            vec!["supplier"],
+        ),
+        (
+            create_request(webhook("", "https://a.example")),
+            vec!["supplier.display_name"],
+        ),
+        (
+            create_request(webhook(&"x".repeat(201), "https://a.example")),
+            vec!["supplier.display_name"],
+        ),
+        (
+            create_request(webhook("Acme", "http://acme.example/hooks")),
+            vec!["supplier.webhook.url"],
+        ),
+        (
+            create_request(webhook("Acme", "not a url")),
+            vec!["supplier.webhook.url"],
+        ),
         (
             create_request(pb::Supplier {
                 display_name: "Acme".into(),
@@ -164,7 +240,11 @@ async fn invalid_suppliers_are_refused_with_every_field_named_and_nothing_create
                 backup_supplier_id: "not-a-uuid".into(),
                 ..webhook("", "ftp://x")
             }),
-            vec!["supplier.display_name", "supplier.webhook.url", "supplier.backup_supplier_id"],
+            vec![
+                "supplier.display_name",
+                "supplier.webhook.url",
+                "supplier.backup_supplier_id",
+            ],
         ),
         (
             create_request(pb::Supplier {
@@ -179,7 +259,14 @@ async fn invalid_suppliers_are_refused_with_every_field_named_and_nothing_create
         assert_eq!(err.code(), Code::InvalidArgument, "{request:?}");
         assert_eq!(violated_fields(&err), fields, "{request:?}");
     }
-    assert!(c.list_suppliers(pb::ListSuppliersRequest::default()).await.unwrap().into_inner().suppliers.is_empty());
+    assert!(
+        c.list_suppliers(pb::ListSuppliersRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .suppliers
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -198,7 +285,12 @@ async fn updates_change_only_the_masked_fields() {
         ..Default::default()
     };
     let updated = c
-        .update_supplier(update(&s.supplier_id, changes.clone(), &["grpc", "backup_supplier_id"], 1))
+        .update_supplier(update(
+            &s.supplier_id,
+            changes.clone(),
+            &["grpc", "backup_supplier_id"],
+            1,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -207,7 +299,10 @@ async fn updates_change_only_the_masked_fields() {
     assert_eq!(updated.display_name, "Main");
     assert_eq!(updated.backup_supplier_id, backup.supplier_id);
     assert_eq!(updated.version, 2);
-    assert!(matches!(updated.connector, Some(pb::supplier::Connector::Grpc(_))));
+    assert!(matches!(
+        updated.connector,
+        Some(pb::supplier::Connector::Grpc(_))
+    ));
 
     changes.backup_supplier_id = String::new();
     let cleared = c
@@ -231,19 +326,47 @@ async fn invalid_updates_name_the_field_and_change_nothing() {
         ..Default::default()
     };
     let cases = vec![
-        (update(&s.supplier_id, own_backup, &["backup_supplier_id"], 0), vec!["supplier.backup_supplier_id"]),
-        (update(&s.supplier_id, webhook("", ""), &["display_name"], 0), vec!["supplier.display_name"]),
-        (update(&s.supplier_id, webhook("X", ""), &["colour"], 0), vec!["update_mask.paths[0]"]),
-        (update(&s.supplier_id, webhook("X", ""), &[], 0), vec!["update_mask"]),
-        (update(&s.supplier_id, webhook("X", "https://x.example"), &["grpc"], 0), vec!["supplier.grpc"]),
-        (update("nope", webhook("X", ""), &["display_name"], -1), vec!["supplier.supplier_id", "expected_version"]),
+        (
+            update(&s.supplier_id, own_backup, &["backup_supplier_id"], 0),
+            vec!["supplier.backup_supplier_id"],
+        ),
+        (
+            update(&s.supplier_id, webhook("", ""), &["display_name"], 0),
+            vec!["supplier.display_name"],
+        ),
+        (
+            update(&s.supplier_id, webhook("X", ""), &["colour"], 0),
+            vec!["update_mask.paths[0]"],
+        ),
+        (
+            update(&s.supplier_id, webhook("X", ""), &[], 0),
+            vec!["update_mask"],
+        ),
+        (
+            update(
+                &s.supplier_id,
+                webhook("X", "https://x.example"),
+                &["grpc"],
+                0,
+            ),
+            vec!["supplier.grpc"],
+        ),
+        (
+            update("nope", webhook("X", ""), &["display_name"], -1),
+            vec!["supplier.supplier_id", "expected_version"],
+        ),
     ];
     for (request, fields) in cases {
         let err = c.update_supplier(request.clone()).await.unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "{request:?}");
         assert_eq!(violated_fields(&err), fields, "{request:?}");
     }
-    let unchanged = c.get_supplier(pb::GetSupplierRequest { supplier_id: s.supplier_id.clone() }).await.unwrap();
+    let unchanged = c
+        .get_supplier(pb::GetSupplierRequest {
+            supplier_id: s.supplier_id.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(unchanged.into_inner().supplier.unwrap(), s);
 }
 
@@ -252,18 +375,41 @@ async fn a_stale_expected_version_is_aborted_with_the_current_version() {
     let app = spawn_app().await;
     let mut c = seller(&app, "acme").await;
     let s = create(&mut c, webhook("Main", "https://main.example/h")).await;
-    c.update_supplier(update(&s.supplier_id, webhook("Renamed", ""), &["display_name"], 1)).await.unwrap();
+    c.update_supplier(update(
+        &s.supplier_id,
+        webhook("Renamed", ""),
+        &["display_name"],
+        1,
+    ))
+    .await
+    .unwrap();
     let err = c
-        .update_supplier(update(&s.supplier_id, webhook("Lost update", ""), &["display_name"], 1))
+        .update_supplier(update(
+            &s.supplier_id,
+            webhook("Lost update", ""),
+            &["display_name"],
+            1,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
     use tonic_types::StatusExt;
     let info = err.get_details_error_info().unwrap();
     assert_eq!(info.reason, "VERSION_CONFLICT");
-    assert_eq!(info.metadata.get("current_version").map(String::as_str), Some("2"));
-    let current = c.get_supplier(pb::GetSupplierRequest { supplier_id: s.supplier_id }).await.unwrap();
-    assert_eq!(current.into_inner().supplier.unwrap().display_name, "Renamed");
+    assert_eq!(
+        info.metadata.get("current_version").map(String::as_str),
+        Some("2")
+    );
+    let current = c
+        .get_supplier(pb::GetSupplierRequest {
+            supplier_id: s.supplier_id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        current.into_inner().supplier.unwrap().display_name,
+        "Renamed"
+    );
 }
 
 #[tokio::test]
@@ -272,14 +418,28 @@ async fn a_retried_create_returns_the_identical_answer_and_creates_once() {
     let key = app.seller_key("acme").await;
     let mut c = app.contracts(Auth::key(&key).idempotent("create-acme-7"));
     let request = create_request(webhook("Acme", "https://acme.example/h"));
-    let first = c.create_supplier(request.clone()).await.unwrap().into_inner();
+    let first = c
+        .create_supplier(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
     let second = c.create_supplier(request).await.unwrap().into_inner();
-    assert_eq!(first, second, "the retry sees the same supplier and the same secret");
-    let all = app.contracts(Auth::key(&key)).list_suppliers(pb::ListSuppliersRequest::default()).await.unwrap();
+    assert_eq!(
+        first, second,
+        "the retry sees the same supplier and the same secret"
+    );
+    let all = app
+        .contracts(Auth::key(&key))
+        .list_suppliers(pb::ListSuppliersRequest::default())
+        .await
+        .unwrap();
     assert_eq!(all.into_inner().suppliers.len(), 1);
 
     let err = c
-        .create_supplier(create_request(webhook("Different", "https://acme.example/h")))
+        .create_supplier(create_request(webhook(
+            "Different",
+            "https://acme.example/h",
+        )))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
@@ -302,8 +462,15 @@ async fn concurrent_retries_of_one_create_have_exactly_one_effect() {
     for call in calls {
         answers.push(call.await.unwrap().unwrap());
     }
-    assert!(answers.windows(2).all(|w| w[0] == w[1]), "every caller sees the one answer");
-    let all = app.contracts(Auth::key(&key)).list_suppliers(pb::ListSuppliersRequest::default()).await.unwrap();
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "every caller sees the one answer"
+    );
+    let all = app
+        .contracts(Auth::key(&key))
+        .list_suppliers(pb::ListSuppliersRequest::default())
+        .await
+        .unwrap();
     assert_eq!(all.into_inner().suppliers.len(), 1);
 }
 
@@ -312,7 +479,10 @@ async fn a_bad_idempotency_key_is_invalid() {
     let app = spawn_app().await;
     let key = app.seller_key("acme").await;
     let mut c = app.contracts(Auth::key(&key).idempotent(&"k".repeat(256)));
-    let err = c.create_supplier(create_request(webhook("Acme", "https://a.example"))).await.unwrap_err();
+    let err = c
+        .create_supplier(create_request(webhook("Acme", "https://a.example")))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&err), ["idempotency-key"]);
 }

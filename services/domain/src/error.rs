@@ -34,7 +34,9 @@ impl Violations {
 
     /// Keeps the value of a parse, or records its violation under `field`.
     pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed.map_err(|description| self.add(field, description)).ok()
+        parsed
+            .map_err(|description| self.add(field, description))
+            .ok()
     }
 
     /// Moves violations found in a nested message under `prefix`.

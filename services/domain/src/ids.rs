@@ -94,7 +94,14 @@ mod tests {
     fn tenant_ids_are_lowercase_slugs() {
         assert!(TenantId::parse("acme-shop").is_ok());
         assert!(TenantId::parse("a").is_ok());
-        for bad in ["", "-acme", "Acme", "acme shop", "acme_shop", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "-acme",
+            "Acme",
+            "acme shop",
+            "acme_shop",
+            &"a".repeat(64),
+        ] {
             assert!(TenantId::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -2,8 +2,22 @@
 //! and from these types at its edge.
 
 pub mod auth;
+pub mod contract;
+pub mod contract_input;
+pub mod currency;
+pub mod decision;
+pub mod eligibility;
 pub mod error;
 pub mod ids;
+pub mod money;
+pub mod order;
+pub mod order_input;
+pub mod statute;
 pub mod supplier;
 
+pub use currency::Currency;
+pub use decision::{Basis, Decision, FaultClass, Outcome, ReasonCode};
+pub use eligibility::decide;
 pub use error::{DomainError, FieldViolation, Violations};
+pub use money::{BasisPoints, Money, MoneyError, allocate, apply_bps};
+pub use statute::{Jurisdiction, StatutoryProfile};

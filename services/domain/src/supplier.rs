@@ -69,11 +69,17 @@ impl EndpointUrl {
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
-            "http" => return Err("must use https (plain http is accepted for loopback hosts only)".into()),
+            "http" => {
+                return Err(
+                    "must use https (plain http is accepted for loopback hosts only)".into(),
+                );
+            }
             other => return Err(format!("must use https, not {other:?}")),
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry credentials; the gateway signs its requests instead".into());
+            return Err(
+                "must not carry credentials; the gateway signs its requests instead".into(),
+            );
         }
         if url.fragment().is_some() {
             return Err("must not have a fragment".into());
@@ -172,7 +178,9 @@ impl SupplierChanges {
         Ok(Supplier {
             id: current.id,
             tenant: current.tenant.clone(),
-            display_name: self.display_name.unwrap_or_else(|| current.display_name.clone()),
+            display_name: self
+                .display_name
+                .unwrap_or_else(|| current.display_name.clone()),
             connector: self.connector.unwrap_or_else(|| current.connector.clone()),
             backup: self.backup.unwrap_or(current.backup),
             version: current.version + 1,
@@ -209,7 +217,10 @@ mod tests {
             "https://supplier.example/#frag",
             "",
         ] {
-            assert!(EndpointUrl::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                EndpointUrl::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         let long = format!("https://supplier.example/{}", "a".repeat(2048));
         assert!(EndpointUrl::parse(&long).is_err());
@@ -252,7 +263,10 @@ mod tests {
         };
         assert_eq!(
             changes.apply(&s, Utc::now()),
-            Err(DomainError::VersionConflict { expected: 2, current: 3 })
+            Err(DomainError::VersionConflict {
+                expected: 2,
+                current: 3
+            })
         );
     }
 

@@ -101,7 +101,11 @@ pub enum KeysCommand {
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// The server's address.
-    #[arg(long, env = "RETURNBRIDGE_SERVER", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "RETURNBRIDGE_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub server: String,
     /// The API key to call with.
     #[arg(long, env = "RETURNBRIDGE_API_KEY", hide_env_values = true)]
@@ -119,7 +123,11 @@ pub enum SuppliersCommand {
         #[arg(long)]
         name: String,
         /// Deliver requests as signed webhooks to this URL.
-        #[arg(long, conflicts_with = "grpc_endpoint", required_unless_present = "grpc_endpoint")]
+        #[arg(
+            long,
+            conflicts_with = "grpc_endpoint",
+            required_unless_present = "grpc_endpoint"
+        )]
         webhook_url: Option<String>,
         /// Deliver requests to this SupplierInbox gRPC endpoint.
         #[arg(long)]

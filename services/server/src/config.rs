@@ -124,20 +124,27 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then the file (if given; it must exist), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(figment::Error::from(format!("config file {} does not exist", path.display())));
+                return Err(Box::new(figment::Error::from(format!(
+                    "config file {} does not exist",
+                    path.display()
+                ))));
             }
             figment = figment.merge(Toml::file(path));
         }
         figment
             // Only the sections above: RETURNBRIDGE_API_KEY and friends belong to the client commands.
             .merge(Env::prefixed("RETURNBRIDGE_").split("__").filter(|key| {
-                ["server.", "database.", "log."].iter().any(|section| key.as_str().starts_with(section))
+                let key = key.as_str().to_ascii_lowercase();
+                ["server.", "database.", "log."]
+                    .iter()
+                    .any(|section| key.starts_with(section))
             }))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The settings as TOML with secrets replaced, for `print-config`.
@@ -149,6 +156,8 @@ impl Settings {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return its large error type; that is the test harness's shape, not ours.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
@@ -159,8 +168,11 @@ mod tests {
                 "returnbridge.toml",
                 "[server]\nlisten = \"0.0.0.0:6000\"\n[database]\nurl = \"sqlite:file.db\"\n",
             )?;
-            jail.set_env("RETURNBRIDGE_DATABASE__URL", "postgres://u:secret@db/returnbridge");
-            let s = Settings::load(Some(Path::new("returnbridge.toml")))?;
+            jail.set_env(
+                "RETURNBRIDGE_DATABASE__URL",
+                "postgres://u:secret@db/returnbridge",
+            );
+            let s = Settings::load(Some(Path::new("returnbridge.toml"))).map_err(|e| *e)?;
             assert_eq!(s.server.listen.to_string(), "0.0.0.0:6000");
             assert_eq!(s.database.url, "postgres://u:secret@db/returnbridge");
             assert_eq!(s.server.role, Role::All);
@@ -172,7 +184,10 @@ mod tests {
     #[test]
     fn unknown_keys_in_the_file_are_an_error_not_a_silent_default() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("returnbridge.toml", "[server]\nlisten_addr = \"0.0.0.0:6000\"\n")?;
+            jail.create_file(
+                "returnbridge.toml",
+                "[server]\nlisten_addr = \"0.0.0.0:6000\"\n",
+            )?;
             assert!(Settings::load(Some(Path::new("returnbridge.toml"))).is_err());
             Ok(())
         });

@@ -24,7 +24,12 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     };
     returnbridge_store::connect(&settings.database.url, &options)
         .await
-        .with_context(|| format!("opening {}", returnbridge_store::redact_url(&settings.database.url)))
+        .with_context(|| {
+            format!(
+                "opening {}",
+                returnbridge_store::redact_url(&settings.database.url)
+            )
+        })
 }
 
 /// Opens the configured store and applies pending migrations.

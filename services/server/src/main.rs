@@ -38,7 +38,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.database.url = args.database_url.unwrap_or(settings.database.url);
             telemetry::init(&settings.log);
             open_migrated_store(&settings).await?;
-            eprintln!("Migrations applied to {}.", returnbridge_store::redact_url(&settings.database.url));
+            eprintln!(
+                "Migrations applied to {}.",
+                returnbridge_store::redact_url(&settings.database.url)
+            );
             Ok(())
         }
         Command::PrintConfig(args) => {
@@ -66,7 +69,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         open_store(&settings).await?
     };
-    if store.list_api_keys(None).await.map(|k| k.is_empty()).unwrap_or(false) {
+    if store
+        .list_api_keys(None)
+        .await
+        .map(|k| k.is_empty())
+        .unwrap_or(false)
+    {
         let url = returnbridge_store::redact_url(&settings.database.url);
         tracing::warn!(
             "no API keys exist yet; create the first one with: \
@@ -76,7 +84,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("listening on {}", settings.server.listen))?;
-    returnbridge_server::run(&settings, store, Arc::new(SystemClock), listener, shutdown_signal()).await
+    returnbridge_server::run(
+        &settings,
+        store,
+        Arc::new(SystemClock),
+        listener,
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).

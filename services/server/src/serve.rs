@@ -63,11 +63,15 @@ pub async fn run(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_optional_service(api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))))
+        .add_optional_service(
+            api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))),
+        )
         .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi)))
         .add_optional_service(api.then(|| LiabilityServiceServer::new(LiabilityApi)))
         .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi)))
-        .add_optional_service(gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)));
+        .add_optional_service(
+            gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)),
+        );
 
     let (stop_tx, stop_rx) = watch::channel(false);
     // The first check runs before the listener accepts calls, so a ready store is SERVING at once.
@@ -85,7 +89,9 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
 
-    let addr = listener.local_addr().context("reading the listener's address")?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listener's address")?;
     tracing::info!(%addr, ?role, "returnbridge listening");
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut stopping = stop_rx.clone();
@@ -172,7 +178,11 @@ async fn check_readiness(
         }
     };
     if was_ready != Some(ready) {
-        let status = if ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let status = if ready {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
         set_status(health, services, status).await;
         if ready {
             tracing::info!("store ready; health reports SERVING");

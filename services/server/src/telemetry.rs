@@ -15,7 +15,9 @@ pub fn init(settings: &LogSettings) {
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second init (tests starting several servers) keeps the first subscriber.
     let _ = if json {
         builder.json().flatten_event(true).try_init()

@@ -134,11 +134,11 @@ pub fn supplier_changes(
             "must be positive, or 0 to skip the version check",
         ),
     }
-    if let Some(id) = id {
-        if let Err(DomainError::InvalidArgument(own)) = changes.check_for(id) {
-            for f in own.as_slice() {
-                v.add(f.field.clone(), f.description.clone());
-            }
+    if let Some(id) = id
+        && let Err(DomainError::InvalidArgument(own)) = changes.check_for(id)
+    {
+        for f in own.as_slice() {
+            v.add(f.field.clone(), f.description.clone());
         }
     }
     v.finish()?;

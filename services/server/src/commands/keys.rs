@@ -22,7 +22,9 @@ pub async fn run(store: Arc<dyn Store>, command: KeysCommand) -> anyhow::Result<
                 .map(|s| SupplierId::parse(&s).map_err(|e| anyhow::anyhow!("--supplier {e}")))
                 .transpose()?;
             let scopes = match (scopes, supplier) {
-                (Some(list), _) => Scope::parse_list(&list).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?,
+                (Some(list), _) => {
+                    Scope::parse_list(&list).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?
+                }
                 (None, Some(_)) => vec![Scope::SupplierCallbacks],
                 (None, None) => Scope::SELLER_DEFAULT.to_vec(),
             };
@@ -54,14 +56,23 @@ pub async fn run(store: Arc<dyn Store>, command: KeysCommand) -> anyhow::Result<
             let tenant = tenant
                 .map(|t| TenantId::parse(&t).map_err(|e| anyhow::anyhow!("--tenant {e}")))
                 .transpose()?;
-            let keys = store.list_api_keys(tenant.as_ref()).await.context("listing API keys")?;
-            println!("{:<36}  {:<16}  {:<36}  {:<16}  {:<20}  scopes", "key id", "tenant", "supplier", "name", "state");
+            let keys = store
+                .list_api_keys(tenant.as_ref())
+                .await
+                .context("listing API keys")?;
+            println!(
+                "{:<36}  {:<16}  {:<36}  {:<16}  {:<20}  scopes",
+                "key id", "tenant", "supplier", "name", "state"
+            );
             for k in keys {
                 let state = match k.revoked_at {
                     Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
                     None => "active".into(),
                 };
-                let supplier = k.supplier.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                let supplier = k
+                    .supplier
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<36}  {:<16}  {:<36}  {:<16}  {:<20}  {}",
                     k.id,
@@ -75,7 +86,11 @@ pub async fn run(store: Arc<dyn Store>, command: KeysCommand) -> anyhow::Result<
         }
         KeysCommand::Revoke { key_id, .. } => {
             let id = ApiKeyId::parse(&key_id).map_err(|e| anyhow::anyhow!("key id {e}"))?;
-            if !store.revoke_api_key(id, Utc::now()).await.context("revoking the API key")? {
+            if !store
+                .revoke_api_key(id, Utc::now())
+                .await
+                .context("revoking the API key")?
+            {
                 bail!("no API key {id}; `returnbridge keys list` shows the ids");
             }
             eprintln!("Revoked API key {id}.");

@@ -17,7 +17,8 @@ struct Credentials {
 
 impl Interceptor for Credentials {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut().insert("authorization", self.authorization.clone());
+        req.metadata_mut()
+            .insert("authorization", self.authorization.clone());
         if let Some(key) = &self.idempotency_key {
             req.metadata_mut().insert("idempotency-key", key.clone());
         }
@@ -25,7 +26,8 @@ impl Interceptor for Credentials {
     }
 }
 
-type Client = ContractServiceClient<tonic::service::interceptor::InterceptedService<Channel, Credentials>>;
+type Client =
+    ContractServiceClient<tonic::service::interceptor::InterceptedService<Channel, Credentials>>;
 
 async fn connect(args: &ClientArgs, idempotency_key: Option<&str>) -> anyhow::Result<Client> {
     let channel = Channel::from_shared(args.server.clone())
@@ -38,10 +40,16 @@ async fn connect(args: &ClientArgs, idempotency_key: Option<&str>) -> anyhow::Re
             .parse()
             .context("the API key holds characters that cannot be sent")?,
         idempotency_key: idempotency_key
-            .map(|k| k.parse().context("the idempotency key holds characters that cannot be sent"))
+            .map(|k| {
+                k.parse()
+                    .context("the idempotency key holds characters that cannot be sent")
+            })
             .transpose()?,
     };
-    Ok(ContractServiceClient::with_interceptor(channel, credentials))
+    Ok(ContractServiceClient::with_interceptor(
+        channel,
+        credentials,
+    ))
 }
 
 /// A failed call as people read it: code, message, and each field violation.
@@ -55,10 +63,17 @@ fn explain(status: Status) -> anyhow::Error {
     anyhow::anyhow!(text)
 }
 
-fn connector(webhook_url: Option<String>, grpc_endpoint: Option<String>) -> Option<pb::supplier::Connector> {
+fn connector(
+    webhook_url: Option<String>,
+    grpc_endpoint: Option<String>,
+) -> Option<pb::supplier::Connector> {
     match (webhook_url, grpc_endpoint) {
-        (Some(url), _) => Some(pb::supplier::Connector::Webhook(pb::WebhookConnector { url })),
-        (None, Some(endpoint)) => Some(pb::supplier::Connector::Grpc(pb::GrpcConnector { endpoint })),
+        (Some(url), _) => Some(pb::supplier::Connector::Webhook(pb::WebhookConnector {
+            url,
+        })),
+        (None, Some(endpoint)) => Some(pb::supplier::Connector::Grpc(pb::GrpcConnector {
+            endpoint,
+        })),
         (None, None) => None,
     }
 }
@@ -69,7 +84,11 @@ fn print(s: &pb::Supplier) {
         Some(pb::supplier::Connector::Grpc(g)) => format!("grpc {}", g.endpoint),
         None => "-".into(),
     };
-    let backup = if s.backup_supplier_id.is_empty() { "-" } else { &s.backup_supplier_id };
+    let backup = if s.backup_supplier_id.is_empty() {
+        "-"
+    } else {
+        &s.backup_supplier_id
+    };
     println!("supplier_id:  {}", s.supplier_id);
     println!("display_name: {}", s.display_name);
     println!("connector:    {connector}");
@@ -104,9 +123,15 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
             if let Some(s) = &created.supplier {
                 print(s);
             }
-            println!("webhook_signing_secret: {} (shown once)", created.webhook_signing_secret);
+            println!(
+                "webhook_signing_secret: {} (shown once)",
+                created.webhook_signing_secret
+            );
         }
-        SuppliersCommand::Get { client, supplier_id } => {
+        SuppliersCommand::Get {
+            client,
+            supplier_id,
+        } => {
             let mut c = connect(&client, None).await?;
             let got = c
                 .get_supplier(pb::GetSupplierRequest { supplier_id })

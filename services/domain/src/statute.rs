@@ -1,0 +1,408 @@
+//! Statutory profiles: the customer's rights by jurisdiction, as versioned data with their sources.
+//!
+//! These profiles are a best reading of the cited law, made to keep a seller from promising less than
+//! the law gives; they are not legal advice. Where the law is finer-grained than a profile (national
+//! longer guarantee periods, Israel's four-month window for elderly, disabled and new-immigrant
+//! customers, extensions when the trader failed to inform about the right), the profile states the
+//! general rule and the seller's own settings must go further.
+
+use crate::currency::Currency;
+use crate::money::{BasisPoints, Money, apply_bps};
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use std::fmt;
+
+/// Which profile applies: the customer's jurisdiction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Jurisdiction {
+    /// The EU and the EEA (Iceland, Liechtenstein, Norway).
+    Eu,
+    /// The United Kingdom.
+    Gb,
+    /// Israel.
+    Il,
+    /// The United States.
+    Us,
+    /// No statutory profile: only the contract and the seller's own policy apply.
+    None,
+}
+
+/// EEA member states by ISO 3166-1 alpha-2 (plus `EL`, the EU's own code for Greece).
+const EEA_COUNTRIES: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+impl Jurisdiction {
+    /// Every jurisdiction with a profile.
+    pub const ALL: [Jurisdiction; 5] = [Self::Eu, Self::Gb, Self::Il, Self::Us, Self::None];
+
+    /// The profile code (`EU`, `GB`, `IL`, `US`, `NONE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Eu => "EU",
+            Self::Gb => "GB",
+            Self::Il => "IL",
+            Self::Us => "US",
+            Self::None => "NONE",
+        }
+    }
+
+    /// Parses a profile code, or the ISO 3166-1 alpha-2 code of an EEA country (`DE` is `EU`) or `UK`.
+    /// Other countries are refused rather than silently mapped to `NONE`: a seller must say `NONE` on
+    /// purpose.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "EU" => Ok(Self::Eu),
+            "GB" | "UK" => Ok(Self::Gb),
+            "IL" => Ok(Self::Il),
+            "US" => Ok(Self::Us),
+            "NONE" => Ok(Self::None),
+            c if EEA_COUNTRIES.contains(&c) => Ok(Self::Eu),
+            _ => Err(format!(
+                "{raw:?} is not a known jurisdiction: use EU, GB, IL, US or NONE (EEA country codes such as DE \
+                 map to EU)"
+            )),
+        }
+    }
+
+    /// The current profile for this jurisdiction.
+    pub fn profile(self) -> &'static StatutoryProfile {
+        match self {
+            Self::Eu => &EU,
+            Self::Gb => &GB,
+            Self::Il => &IL,
+            Self::Us => &US,
+            Self::None => &NONE,
+        }
+    }
+}
+
+impl fmt::Display for Jurisdiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A cap on what a customer may be charged for exercising the statutory withdrawal right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeCap {
+    /// At most this share of the price of the returned goods.
+    pub bps: BasisPoints,
+    /// And at most this amount, when the law names one.
+    pub absolute: Option<Money>,
+}
+
+/// A no-reason right to withdraw from a distance sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WithdrawalRight {
+    /// Days from delivery during which the customer may withdraw.
+    pub days_from_delivery: u32,
+    /// Whether the standard outbound delivery charge must be refunded on withdrawal.
+    pub outbound_delivery_refunded: bool,
+    /// The most the customer may be charged on withdrawal.
+    pub customer_fee_cap: FeeCap,
+    /// Whether no fee at all may be charged when the goods are faulty.
+    pub fee_waived_when_faulty: bool,
+    /// Category segments the law exempts from withdrawal. A category is exempt when one of its
+    /// `/`-separated segments is listed (`food/perishable`), so sellers opt in by naming categories
+    /// with these slugs.
+    pub exempt_category_segments: &'static [&'static str],
+    /// The provision granting the right, as cited in decisions.
+    pub citation: &'static str,
+    /// The provision listing the exemptions.
+    pub exemption_citation: &'static str,
+}
+
+/// The seller's liability for goods that do not conform to the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegalGuarantee {
+    /// Months from delivery during which a non-conformity may be claimed.
+    pub months: u32,
+    /// The provision, as cited in decisions.
+    pub citation: &'static str,
+}
+
+/// One statutory profile version. Profiles are replaced by new versions, never edited: a decision
+/// records the version it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatutoryProfile {
+    /// The jurisdiction.
+    pub jurisdiction: Jurisdiction,
+    /// The profile version recorded with every decision (`EU-2026.1`).
+    pub version: &'static str,
+    /// The no-reason withdrawal right, if the law gives one.
+    pub withdrawal: Option<WithdrawalRight>,
+    /// The legal guarantee for non-conformity, if the law gives a fixed period.
+    pub legal_guarantee: Option<LegalGuarantee>,
+    /// The law this profile reads.
+    pub sources: &'static [&'static str],
+}
+
+/// EU/EEA: 14 days from delivery, no reason, no fee, outbound delivery refunded; two-year guarantee.
+pub const EU: StatutoryProfile = StatutoryProfile {
+    jurisdiction: Jurisdiction::Eu,
+    version: "EU-2026.1",
+    withdrawal: Some(WithdrawalRight {
+        days_from_delivery: 14,
+        outbound_delivery_refunded: true,
+        customer_fee_cap: FeeCap {
+            bps: BasisPoints::ZERO,
+            absolute: None,
+        },
+        fee_waived_when_faulty: true,
+        exempt_category_segments: &[
+            "personalized",
+            "custom-made",
+            "perishable",
+            "newspapers",
+            "periodicals",
+        ],
+        citation: "Directive 2011/83/EU art. 9",
+        exemption_citation: "Directive 2011/83/EU art. 16",
+    }),
+    legal_guarantee: Some(LegalGuarantee {
+        months: 24,
+        citation: "Directive (EU) 2019/771 art. 10",
+    }),
+    sources: &[
+        "Directive 2011/83/EU art. 9 (14-day withdrawal period from physical possession)",
+        "Directive 2011/83/EU art. 13 (reimbursement of all payments incl. standard delivery; no fee)",
+        "Directive 2011/83/EU art. 14 (customer bears only the direct cost of return, if informed)",
+        "Directive 2011/83/EU art. 16 (exceptions: personalised, perishable, unsealed hygiene/media, press)",
+        "Directive (EU) 2019/771 art. 10 (seller liable for non-conformity appearing within two years)",
+    ],
+};
+
+/// United Kingdom: the Consumer Contracts Regulations 2013 mirror the EU right.
+pub const GB: StatutoryProfile = StatutoryProfile {
+    jurisdiction: Jurisdiction::Gb,
+    version: "GB-2026.1",
+    withdrawal: Some(WithdrawalRight {
+        days_from_delivery: 14,
+        outbound_delivery_refunded: true,
+        customer_fee_cap: FeeCap {
+            bps: BasisPoints::ZERO,
+            absolute: None,
+        },
+        fee_waived_when_faulty: true,
+        exempt_category_segments: &[
+            "personalized",
+            "custom-made",
+            "perishable",
+            "newspapers",
+            "periodicals",
+        ],
+        citation: "Consumer Contracts Regulations 2013 reg. 29",
+        exemption_citation: "Consumer Contracts Regulations 2013 reg. 28",
+    }),
+    // The Consumer Rights Act 2015 has no fixed guarantee term; a claim may be brought within the
+    // six-year limitation period, which is what this profile uses as the outer bound.
+    legal_guarantee: Some(LegalGuarantee {
+        months: 72,
+        citation: "Consumer Rights Act 2015 ss. 9-24 (Limitation Act 1980 s. 5)",
+    }),
+    sources: &[
+        "Consumer Contracts (Information, Cancellation and Additional Charges) Regulations 2013 reg. 29 \
+         (cancellation period ends 14 days after the goods come into physical possession)",
+        "Consumer Contracts Regulations 2013 reg. 34 (reimbursement incl. standard delivery; no fee)",
+        "Consumer Contracts Regulations 2013 reg. 28 (exceptions)",
+        "Consumer Rights Act 2015 ss. 9-24 (goods to be as described, of satisfactory quality; remedies)",
+    ],
+};
+
+/// Israel: 14 days from receipt; a fee of at most 5% of the price or 100 ILS, none when faulty.
+pub const IL: StatutoryProfile = StatutoryProfile {
+    jurisdiction: Jurisdiction::Il,
+    version: "IL-2026.1",
+    withdrawal: Some(WithdrawalRight {
+        days_from_delivery: 14,
+        // On a cancellation that is not for a fault, the law refunds the price less the fee; the
+        // delivery charge is read here as not refundable.
+        outbound_delivery_refunded: false,
+        customer_fee_cap: FeeCap {
+            bps: BasisPoints::new_const(500),
+            absolute: Some(Money::new(Currency::ILS, 10_000)),
+        },
+        fee_waived_when_faulty: true,
+        exempt_category_segments: &["personalized", "custom-made", "perishable", "underwear"],
+        citation: "Consumer Protection Law 5741-1981 §14C",
+        exemption_citation: "Consumer Protection Law 5741-1981 §14C(d)",
+    }),
+    legal_guarantee: None,
+    sources: &[
+        "Consumer Protection Law 5741-1981 §14C (distance sale: cancellation until 14 days from receipt \
+         of the goods or of the disclosure document, whichever is later)",
+        "Consumer Protection Law 5741-1981 §14E and Consumer Protection Regulations (Cancellation of \
+         Transaction) 5771-2010 (cancellation fee at most 5% of the price or 100 ILS, whichever is \
+         lower; none when cancelled for a defect, non-conformity or late delivery)",
+    ],
+};
+
+/// United States: no general federal right to return goods bought at a distance.
+pub const US: StatutoryProfile = StatutoryProfile {
+    jurisdiction: Jurisdiction::Us,
+    version: "US-2026.1",
+    withdrawal: None,
+    legal_guarantee: None,
+    sources: &[
+        "No general federal withdrawal right; the FTC Cooling-Off Rule (16 CFR 429) covers door-to-door \
+         sales only. Implied warranties (UCC 2-314) are state law and may be disclaimed.",
+    ],
+};
+
+/// No statutory profile: the contract and the seller's own policy decide alone.
+pub const NONE: StatutoryProfile = StatutoryProfile {
+    jurisdiction: Jurisdiction::None,
+    version: "NONE-2026.1",
+    withdrawal: None,
+    legal_guarantee: None,
+    sources: &[],
+};
+
+impl StatutoryProfile {
+    /// The last instant of the withdrawal period: delivery plus N whole days.
+    pub fn withdrawal_ends(&self, delivered_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let w = self.withdrawal?;
+        Some(add_days(delivered_at, w.days_from_delivery))
+    }
+
+    /// The last instant of the legal guarantee: delivery plus N calendar months.
+    pub fn guarantee_ends(&self, delivered_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let g = self.legal_guarantee?;
+        Some(
+            delivered_at
+                .checked_add_months(Months::new(g.months))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// The most a customer may be charged for withdrawing from the purchase of goods priced `price`.
+    /// Without a withdrawal right the law sets no cap, so the whole price is the bound. An absolute cap
+    /// in another currency than the price's cannot be compared without an exchange rate, so then no
+    /// fee is allowed at all: the domain never risks charging above the law.
+    pub fn max_withdrawal_fee(&self, price: Money, faulty: bool) -> Money {
+        let Some(w) = self.withdrawal else {
+            return price;
+        };
+        if faulty && w.fee_waived_when_faulty {
+            return Money::zero(price.currency);
+        }
+        let by_share = apply_bps(price, w.customer_fee_cap.bps);
+        match w.customer_fee_cap.absolute {
+            None => by_share,
+            Some(cap) if cap.currency == price.currency => by_share.min(cap).unwrap_or(by_share),
+            Some(_) => Money::zero(price.currency),
+        }
+    }
+
+    /// The customer fee actually charged on a statutory withdrawal: what the seller asks, capped by the
+    /// law.
+    pub fn cap_customer_fee(&self, requested: Money, price: Money, faulty: bool) -> Money {
+        let cap = self.max_withdrawal_fee(price, faulty);
+        requested.min(cap).unwrap_or(cap)
+    }
+
+    /// Whether the law exempts `category` (a `/`-separated slug) from withdrawal.
+    pub fn withdrawal_exempts(&self, category: &str) -> bool {
+        self.withdrawal.is_some_and(|w| {
+            category
+                .split('/')
+                .any(|seg| w.exempt_category_segments.contains(&seg))
+        })
+    }
+}
+
+/// `at + days * 24h`, saturating at the end of time rather than failing: a window that ends after the
+/// year 262143 is, for every purpose here, open.
+pub(crate) fn add_days(at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    at.checked_add_signed(TimeDelta::days(i64::from(days)))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ils(minor: i64) -> Money {
+        Money::new(Currency::ILS, minor)
+    }
+
+    #[test]
+    fn israeli_fee_is_five_percent_or_one_hundred_shekels_whichever_is_lower() {
+        assert_eq!(IL.max_withdrawal_fee(ils(100_000), false), ils(5_000));
+        assert_eq!(IL.max_withdrawal_fee(ils(1_000_000), false), ils(10_000));
+        assert_eq!(IL.max_withdrawal_fee(ils(1_000_000), true), ils(0));
+    }
+
+    #[test]
+    fn an_absolute_cap_in_another_currency_allows_no_fee() {
+        let usd = Money::new(Currency::USD, 100_000);
+        assert_eq!(
+            IL.max_withdrawal_fee(usd, false),
+            Money::zero(Currency::USD)
+        );
+    }
+
+    #[test]
+    fn eu_and_gb_allow_no_withdrawal_fee_and_the_us_sets_no_cap() {
+        let price = Money::new(Currency::EUR, 5_000);
+        assert_eq!(EU.max_withdrawal_fee(price, false).amount_minor, 0);
+        assert_eq!(
+            GB.cap_customer_fee(Money::new(Currency::EUR, 500), price, false)
+                .amount_minor,
+            0
+        );
+        assert_eq!(US.max_withdrawal_fee(price, false), price);
+    }
+
+    #[test]
+    fn a_seller_fee_below_the_cap_is_kept() {
+        assert_eq!(
+            IL.cap_customer_fee(ils(1_000), ils(100_000), false),
+            ils(1_000)
+        );
+    }
+
+    #[test]
+    fn jurisdictions_parse_from_profile_codes_and_eea_countries() {
+        assert_eq!(Jurisdiction::parse("DE"), Ok(Jurisdiction::Eu));
+        assert_eq!(Jurisdiction::parse("NO"), Ok(Jurisdiction::Eu));
+        assert_eq!(Jurisdiction::parse("UK"), Ok(Jurisdiction::Gb));
+        assert_eq!(Jurisdiction::parse("NONE"), Ok(Jurisdiction::None));
+        for bad in ["", "de", "CA", "ZZ"] {
+            assert!(Jurisdiction::parse(bad).is_err(), "{bad:?}");
+        }
+        for j in Jurisdiction::ALL {
+            assert_eq!(Jurisdiction::parse(j.as_str()), Ok(j));
+            assert_eq!(j.profile().jurisdiction, j);
+        }
+    }
+
+    #[test]
+    fn every_profile_with_a_right_cites_its_source() {
+        for j in Jurisdiction::ALL {
+            let p = j.profile();
+            assert!(p.version.starts_with(j.as_str()));
+            if p.withdrawal.is_some() || p.legal_guarantee.is_some() {
+                assert!(!p.sources.is_empty(), "{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_guarantee_runs_in_calendar_months_from_delivery() {
+        let delivered = DateTime::parse_from_rfc3339("2025-02-28T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let ends = EU.guarantee_ends(delivered).unwrap();
+        assert_eq!(ends.to_rfc3339(), "2027-02-28T10:00:00+00:00");
+        assert_eq!(US.guarantee_ends(delivered), None);
+    }
+
+    #[test]
+    fn statutory_exemptions_match_a_category_segment() {
+        assert!(EU.withdrawal_exempts("food/perishable"));
+        assert!(!EU.withdrawal_exempts("swimwear"));
+        assert!(!US.withdrawal_exempts("food/perishable"));
+    }
+}
