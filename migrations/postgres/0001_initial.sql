@@ -44,7 +44,8 @@ CREATE TABLE contract_versions (
     supplier_id    UUID NOT NULL,
     version        INTEGER NOT NULL CHECK (version > 0),
     effective_from TIMESTAMPTZ NOT NULL,
-    terms          JSONB NOT NULL,
+    -- The v1 ContractTerms message, validated before it was stored.
+    terms          BYTEA NOT NULL,
     published_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, supplier_id, version),
     FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
@@ -53,7 +54,8 @@ CREATE INDEX contract_versions_in_effect ON contract_versions (tenant_id, suppli
 
 CREATE TABLE seller_settings (
     tenant_id  TEXT PRIMARY KEY REFERENCES tenants (tenant_id),
-    settings   JSONB NOT NULL,
+    -- The v1 SellerSettings message.
+    settings   BYTEA NOT NULL,
     version    BIGINT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );
@@ -69,7 +71,8 @@ CREATE TABLE returns (
     statutory_profile TEXT NOT NULL,
     currency          TEXT NOT NULL,
     ship_by           TIMESTAMPTZ,
-    document          JSONB NOT NULL,
+    -- The v1 Return message: the return's whole record. The columns above are copies for queries.
+    document          BYTEA NOT NULL,
     created_at        TIMESTAMPTZ NOT NULL,
     updated_at        TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, return_id),
@@ -97,7 +100,8 @@ CREATE TABLE return_events (
     from_status TEXT,
     to_status   TEXT,
     occurred_at TIMESTAMPTZ NOT NULL,
-    detail      JSONB NOT NULL,
+    -- The v1 ReturnEvent message.
+    detail      BYTEA NOT NULL,
     PRIMARY KEY (tenant_id, seq),
     FOREIGN KEY (tenant_id, return_id) REFERENCES returns (tenant_id, return_id)
 );
@@ -113,7 +117,8 @@ CREATE TABLE outbox (
     supplier_id   UUID NOT NULL,
     return_id     UUID,
     kind          TEXT NOT NULL,
-    payload       JSONB NOT NULL,
+    -- The v1 message forwarded to the supplier.
+    payload       BYTEA NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
     available_at  TIMESTAMPTZ NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -134,3 +139,17 @@ CREATE TABLE idempotency_records (
     PRIMARY KEY (tenant_id, idempotency_key)
 );
 CREATE INDEX idempotency_records_by_age ON idempotency_records (created_at);
+
+-- Units sold, reported by the seller, for return-rate analytics. One row per supplier, SKU and period;
+-- reporting the same period again replaces it.
+CREATE TABLE sales_records (
+    tenant_id    TEXT NOT NULL,
+    supplier_id  UUID NOT NULL,
+    sku          TEXT NOT NULL,
+    period_start TIMESTAMPTZ NOT NULL,
+    period_end   TIMESTAMPTZ NOT NULL,
+    units_sold   BIGINT NOT NULL CHECK (units_sold >= 0),
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, supplier_id, sku, period_start, period_end),
+    FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
+);

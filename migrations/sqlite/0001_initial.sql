@@ -45,7 +45,8 @@ CREATE TABLE contract_versions (
     supplier_id    TEXT NOT NULL,
     version        INTEGER NOT NULL CHECK (version > 0),
     effective_from TEXT NOT NULL,
-    terms          TEXT NOT NULL,
+    -- The v1 ContractTerms message, validated before it was stored.
+    terms          BLOB NOT NULL,
     published_at   TEXT NOT NULL,
     PRIMARY KEY (tenant_id, supplier_id, version),
     FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
@@ -54,7 +55,8 @@ CREATE INDEX contract_versions_in_effect ON contract_versions (tenant_id, suppli
 
 CREATE TABLE seller_settings (
     tenant_id  TEXT PRIMARY KEY REFERENCES tenants (tenant_id),
-    settings   TEXT NOT NULL,
+    -- The v1 SellerSettings message.
+    settings   BLOB NOT NULL,
     version    BIGINT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -70,7 +72,8 @@ CREATE TABLE returns (
     statutory_profile TEXT NOT NULL,
     currency          TEXT NOT NULL,
     ship_by           TEXT,
-    document          TEXT NOT NULL,
+    -- The v1 Return message: the return's whole record. The columns above are copies for queries.
+    document          BLOB NOT NULL,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
     PRIMARY KEY (tenant_id, return_id),
@@ -98,7 +101,8 @@ CREATE TABLE return_events (
     from_status TEXT,
     to_status   TEXT,
     occurred_at TEXT NOT NULL,
-    detail      TEXT NOT NULL,
+    -- The v1 ReturnEvent message.
+    detail      BLOB NOT NULL,
     PRIMARY KEY (tenant_id, seq),
     FOREIGN KEY (tenant_id, return_id) REFERENCES returns (tenant_id, return_id)
 );
@@ -114,7 +118,8 @@ CREATE TABLE outbox (
     supplier_id   TEXT NOT NULL,
     return_id     TEXT,
     kind          TEXT NOT NULL,
-    payload       TEXT NOT NULL,
+    -- The v1 message forwarded to the supplier.
+    payload       BLOB NOT NULL,
     created_at    TEXT NOT NULL,
     available_at  TEXT NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -135,3 +140,17 @@ CREATE TABLE idempotency_records (
     PRIMARY KEY (tenant_id, idempotency_key)
 );
 CREATE INDEX idempotency_records_by_age ON idempotency_records (created_at);
+
+-- Units sold, reported by the seller, for return-rate analytics. One row per supplier, SKU and period;
+-- reporting the same period again replaces it.
+CREATE TABLE sales_records (
+    tenant_id    TEXT NOT NULL,
+    supplier_id  TEXT NOT NULL,
+    sku          TEXT NOT NULL,
+    period_start TEXT NOT NULL,
+    period_end   TEXT NOT NULL,
+    units_sold   BIGINT NOT NULL CHECK (units_sold >= 0),
+    recorded_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, supplier_id, sku, period_start, period_end),
+    FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
+);

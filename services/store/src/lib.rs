@@ -4,9 +4,11 @@
 //! The backend is chosen once, from the database URL's scheme ([`connect`]). Queries are checked at
 //! run time, so nothing here needs a live database to compile.
 
+mod contracts;
 mod error;
 mod keys;
 mod postgres;
+mod returns;
 mod rows;
 mod sqlite;
 
@@ -17,9 +19,11 @@ use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use contracts::ContractStore;
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use postgres::{PgStore, scratch_database};
+pub use returns::ReturnStore;
 pub use sqlite::SqliteStore;
 
 /// Connection settings that do not belong in the URL.
@@ -85,10 +89,11 @@ pub enum Applied<T> {
     Replayed(Vec<u8>),
 }
 
-/// Everything Returnbridge persists. Every method is scoped by tenant where the data is a tenant's:
-/// another tenant's row is simply not found.
+/// Everything Returnbridge persists: keys and suppliers here, contracts in [`ContractStore`], returns in
+/// [`ReturnStore`]. Every method is scoped by tenant where the data is a tenant's: another tenant's
+/// row is simply not found.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ContractStore + ReturnStore + Send + Sync + 'static {
     /// Applies pending migrations (embedded in the binary; checksums verified).
     async fn migrate(&self) -> Result<(), StoreError>;
 

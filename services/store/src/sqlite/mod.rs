@@ -1,4 +1,9 @@
-//! The PostgreSQL store: production, shared by every api and gateway replica.
+//! The SQLite store: the embedded default, one file, no setup. Writers take the database lock at
+//! `BEGIN IMMEDIATE` so two writers never deadlock upgrading a read lock. UUIDs and instants are
+//! stored as canonical text (fixed-width UTC), which compares in time order.
+
+mod contracts;
+mod returns;
 
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
 use crate::{ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
@@ -10,10 +15,14 @@ use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges, unknown_backup};
 use sqlx::Row;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
 use std::str::FromStr;
+use uuid::Uuid;
 
-static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 macro_rules! supplier_columns {
     () => {
@@ -22,55 +31,99 @@ macro_rules! supplier_columns {
     };
 }
 
-/// [`Store`] on PostgreSQL.
+/// [`Store`] on SQLite.
 #[derive(Clone)]
-pub struct PgStore {
-    pool: PgPool,
+pub struct SqliteStore {
+    pool: SqlitePool,
 }
 
-impl PgStore {
-    /// Builds the pool; connections are opened on first use, so a database that is down at start-up
-    /// shows as NOT_SERVING rather than a crash loop.
+impl SqliteStore {
+    /// Opens (creating if missing) the database file in WAL mode with foreign keys enforced.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .foreign_keys(true);
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if url.contains(":memory:") || url.contains("mode=memory") {
+            1
+        } else {
+            options.max_connections
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
             .acquire_timeout(options.acquire_timeout)
-            .connect_lazy_with(connect);
+            .connect_with(connect)
+            .await?;
         Ok(Self { pool })
     }
 
     /// The pool, for tests and benchmarks that need to look underneath.
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 }
 
-fn supplier_row(row: &PgRow) -> Result<Supplier, StoreError> {
+/// Fixed-width UTC text, so that stored instants compare in time order.
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(raw: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("instant {raw:?}: {e}")))
+}
+
+fn ts_col(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    parse_ts(&row.try_get::<String, _>(column)?)
+}
+
+fn parse_uuid(raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::try_parse(raw).map_err(|e| StoreError::Corrupt(format!("uuid {raw:?}: {e}")))
+}
+
+fn uuid_col(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
+    parse_uuid(&row.try_get::<String, _>(column)?)
+}
+
+fn opt_uuid_col(row: &SqliteRow, column: &str) -> Result<Option<Uuid>, StoreError> {
+    row.try_get::<Option<String>, _>(column)?
+        .as_deref()
+        .map(parse_uuid)
+        .transpose()
+}
+
+fn supplier_row(row: &SqliteRow) -> Result<Supplier, StoreError> {
     SupplierRow {
         tenant_id: row.try_get("tenant_id")?,
-        supplier_id: row.try_get("supplier_id")?,
+        supplier_id: uuid_col(row, "supplier_id")?,
         display_name: row.try_get("display_name")?,
         connector_kind: row.try_get("connector_kind")?,
         connector_url: row.try_get("connector_url")?,
-        backup_supplier_id: row.try_get("backup_supplier_id")?,
+        backup_supplier_id: opt_uuid_col(row, "backup_supplier_id")?,
         version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: ts_col(row, "created_at")?,
+        updated_at: ts_col(row, "updated_at")?,
     }
     .try_into()
 }
 
-fn api_key_row(row: &PgRow) -> Result<ApiKeyRecord, StoreError> {
+fn api_key_row(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
     ApiKeyRow {
-        key_id: row.try_get("key_id")?,
+        key_id: uuid_col(row, "key_id")?,
         tenant_id: row.try_get("tenant_id")?,
-        supplier_id: row.try_get("supplier_id")?,
+        supplier_id: opt_uuid_col(row, "supplier_id")?,
         name: row.try_get("name")?,
         scopes: row.try_get("scopes")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        created_at: ts_col(row, "created_at")?,
+        revoked_at: row
+            .try_get::<Option<String>, _>("revoked_at")?
+            .map(|t| parse_ts(&t))
+            .transpose()?,
     }
     .try_into()
 }
@@ -79,7 +132,7 @@ fn api_key_row(row: &PgRow) -> Result<ApiKeyRecord, StoreError> {
 /// waits on the primary key until the first transaction ends, then sees its stored answer: exactly
 /// one effect, whatever the race.
 async fn claim_key<T>(
-    conn: &mut PgConnection,
+    conn: &mut SqliteConnection,
     tenant: &TenantId,
     claim: &IdempotencyClaim<'_, T>,
     now: DateTime<Utc>,
@@ -91,7 +144,7 @@ async fn claim_key<T>(
     .bind(tenant.as_str())
     .bind(claim.key)
     .bind(&claim.request_hash[..])
-    .bind(now)
+    .bind(ts(now))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -113,7 +166,7 @@ async fn claim_key<T>(
 }
 
 async fn record_answer<T>(
-    conn: &mut PgConnection,
+    conn: &mut SqliteConnection,
     tenant: &TenantId,
     claim: &IdempotencyClaim<'_, T>,
     value: &T,
@@ -128,14 +181,14 @@ async fn record_answer<T>(
 }
 
 async fn supplier_exists(
-    conn: &mut PgConnection,
+    conn: &mut SqliteConnection,
     tenant: &TenantId,
     id: SupplierId,
 ) -> Result<bool, StoreError> {
     Ok(
         sqlx::query("SELECT 1 FROM suppliers WHERE tenant_id = $1 AND supplier_id = $2")
             .bind(tenant.as_str())
-            .bind(id.as_uuid())
+            .bind(id.as_uuid().to_string())
             .fetch_optional(&mut *conn)
             .await?
             .is_some(),
@@ -143,7 +196,7 @@ async fn supplier_exists(
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
@@ -165,12 +218,12 @@ impl Store for PgStore {
     }
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(key.tenant.as_str())
-        .bind(key.created_at)
+        .bind(ts(key.created_at))
         .execute(&mut *tx)
         .await?;
         if let Some(supplier) = key.supplier
@@ -187,13 +240,13 @@ impl Store for PgStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              RETURNING key_id, tenant_id, supplier_id, name, scopes, created_at, revoked_at",
         )
-        .bind(key.id.as_uuid())
+        .bind(key.id.as_uuid().to_string())
         .bind(key.tenant.as_str())
-        .bind(key.supplier.map(|s| s.as_uuid()))
+        .bind(key.supplier.map(|s| s.as_uuid().to_string()))
         .bind(&key.name)
         .bind(Scope::join(&key.scopes))
         .bind(&key.secret_hash[..])
-        .bind(key.created_at)
+        .bind(ts(key.created_at))
         .fetch_one(&mut *tx)
         .await?;
         let record = api_key_row(&row)?;
@@ -223,7 +276,7 @@ impl Store for PgStore {
     ) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query(
             "SELECT key_id, tenant_id, supplier_id, name, scopes, created_at, revoked_at \
-             FROM api_keys WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY created_at, key_id",
+             FROM api_keys WHERE $1 IS NULL OR tenant_id = $1 ORDER BY created_at, key_id",
         )
         .bind(tenant.map(TenantId::as_str))
         .fetch_all(&self.pool)
@@ -237,8 +290,8 @@ impl Store for PgStore {
         let updated = sqlx::query(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE key_id = $1",
         )
-        .bind(id.as_uuid())
-        .bind(at)
+        .bind(id.as_uuid().to_string())
+        .bind(ts(at))
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -254,7 +307,7 @@ impl Store for PgStore {
         idempotency: Option<IdempotencyClaim<'_, Supplier>>,
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(claim) = &idempotency
             && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
         {
@@ -270,13 +323,13 @@ impl Store for PgStore {
              webhook_secret, backup_supplier_id, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING ", supplier_columns!(), ""))
         .bind(tenant.as_str())
-        .bind(SupplierId::generate().as_uuid())
+        .bind(SupplierId::generate().as_uuid().to_string())
         .bind(supplier.display_name.as_str())
         .bind(kind)
         .bind(url)
         .bind(webhook_secret)
-        .bind(supplier.backup.map(|b| b.as_uuid()))
-        .bind(now)
+        .bind(supplier.backup.map(|b| b.as_uuid().to_string()))
+        .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
         let created = supplier_row(&row)?;
@@ -298,7 +351,7 @@ impl Store for PgStore {
             " FROM suppliers WHERE tenant_id = $1 AND supplier_id = $2"
         ))
         .bind(tenant.as_str())
-        .bind(id.as_uuid())
+        .bind(id.as_uuid().to_string())
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
@@ -316,11 +369,11 @@ impl Store for PgStore {
             "SELECT ",
             supplier_columns!(),
             " FROM suppliers \
-             WHERE tenant_id = $1 AND ($2::uuid IS NULL OR supplier_id > $2) \
+             WHERE tenant_id = $1 AND ($2 IS NULL OR supplier_id > $2) \
              ORDER BY supplier_id LIMIT $3"
         ))
         .bind(tenant.as_str())
-        .bind(after.map(|a| a.as_uuid()))
+        .bind(after.map(|a| a.as_uuid().to_string()))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?
@@ -338,7 +391,7 @@ impl Store for PgStore {
         idempotency: Option<IdempotencyClaim<'_, Supplier>>,
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(claim) = &idempotency
             && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
         {
@@ -347,10 +400,10 @@ impl Store for PgStore {
         let current = sqlx::query(concat!(
             "SELECT ",
             supplier_columns!(),
-            " FROM suppliers WHERE tenant_id = $1 AND supplier_id = $2 FOR UPDATE"
+            " FROM suppliers WHERE tenant_id = $1 AND supplier_id = $2"
         ))
         .bind(tenant.as_str())
-        .bind(id.as_uuid())
+        .bind(id.as_uuid().to_string())
         .fetch_optional(&mut *tx)
         .await?
         .as_ref()
@@ -372,13 +425,13 @@ impl Store for PgStore {
              backup_supplier_id = $6, version = $7, updated_at = $8 WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
-        .bind(id.as_uuid())
+        .bind(id.as_uuid().to_string())
         .bind(next.display_name.as_str())
         .bind(kind)
         .bind(url)
-        .bind(next.backup.map(|b| b.as_uuid()))
+        .bind(next.backup.map(|b| b.as_uuid().to_string()))
         .bind(next.version)
-        .bind(next.updated_at)
+        .bind(ts(next.updated_at))
         .execute(&mut *tx)
         .await?;
         if let Some(claim) = &idempotency {
@@ -387,18 +440,4 @@ impl Store for PgStore {
         tx.commit().await?;
         Ok(Applied::New(next))
     }
-}
-
-/// Creates an empty database beside the one `server_url` names and returns its URL: each test or
-/// benchmark run gets a schema of its own on a shared server.
-pub async fn scratch_database(server_url: &str) -> Result<String, StoreError> {
-    let mut url = url::Url::parse(server_url)
-        .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-    let name = format!("returnbridge_scratch_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <PgConnection as sqlx::Connection>::connect(server_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await?;
-    url.set_path(&name);
-    Ok(url.to_string())
 }

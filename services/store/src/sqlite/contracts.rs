@@ -1,0 +1,5 @@
+use super::*;
+use crate::ContractStore;
+
+#[async_trait]
+impl ContractStore for SqliteStore {}

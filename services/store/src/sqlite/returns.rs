@@ -1,0 +1,5 @@
+use super::*;
+use crate::ReturnStore;
+
+#[async_trait]
+impl ReturnStore for SqliteStore {}
