@@ -42,10 +42,12 @@ CREATE TABLE api_keys (
 CREATE TABLE contract_versions (
     tenant_id      TEXT NOT NULL,
     supplier_id    UUID NOT NULL,
-    version        INTEGER NOT NULL CHECK (version > 0),
+    version        BIGINT NOT NULL CHECK (version > 0),
     effective_from TIMESTAMPTZ NOT NULL,
     -- The v1 ContractTerms message, validated before it was stored.
     terms          BYTEA NOT NULL,
+    -- Free text for humans (PublishContractRequest.description).
+    description    TEXT NOT NULL,
     published_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, supplier_id, version),
     FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
@@ -57,7 +59,9 @@ CREATE TABLE seller_settings (
     -- The v1 SellerSettings message.
     settings   BYTEA NOT NULL,
     version    BIGINT NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL
+    updated_at TIMESTAMPTZ NOT NULL,
+    -- Signs the tenant's event webhooks; shown once, when issued. NULL until one is issued.
+    event_webhook_secret TEXT
 );
 
 CREATE TABLE returns (
@@ -65,6 +69,7 @@ CREATE TABLE returns (
     return_id         UUID NOT NULL,
     supplier_id       UUID NOT NULL,
     order_id          TEXT NOT NULL,
+    reason            TEXT NOT NULL,
     status            TEXT NOT NULL,
     version           BIGINT NOT NULL,
     contract_version  INTEGER NOT NULL,
@@ -146,6 +151,7 @@ CREATE TABLE sales_records (
     tenant_id    TEXT NOT NULL,
     supplier_id  UUID NOT NULL,
     sku          TEXT NOT NULL,
+    category     TEXT NOT NULL,
     period_start TIMESTAMPTZ NOT NULL,
     period_end   TIMESTAMPTZ NOT NULL,
     units_sold   BIGINT NOT NULL CHECK (units_sold >= 0),

@@ -43,10 +43,12 @@ CREATE TABLE api_keys (
 CREATE TABLE contract_versions (
     tenant_id      TEXT NOT NULL,
     supplier_id    TEXT NOT NULL,
-    version        INTEGER NOT NULL CHECK (version > 0),
+    version        BIGINT NOT NULL CHECK (version > 0),
     effective_from TEXT NOT NULL,
     -- The v1 ContractTerms message, validated before it was stored.
     terms          BLOB NOT NULL,
+    -- Free text for humans (PublishContractRequest.description).
+    description    TEXT NOT NULL,
     published_at   TEXT NOT NULL,
     PRIMARY KEY (tenant_id, supplier_id, version),
     FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
@@ -58,7 +60,9 @@ CREATE TABLE seller_settings (
     -- The v1 SellerSettings message.
     settings   BLOB NOT NULL,
     version    BIGINT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- Signs the tenant's event webhooks; shown once, when issued. NULL until one is issued.
+    event_webhook_secret TEXT
 );
 
 CREATE TABLE returns (
@@ -66,6 +70,7 @@ CREATE TABLE returns (
     return_id         TEXT NOT NULL,
     supplier_id       TEXT NOT NULL,
     order_id          TEXT NOT NULL,
+    reason            TEXT NOT NULL,
     status            TEXT NOT NULL,
     version           BIGINT NOT NULL,
     contract_version  INTEGER NOT NULL,
@@ -147,6 +152,7 @@ CREATE TABLE sales_records (
     tenant_id    TEXT NOT NULL,
     supplier_id  TEXT NOT NULL,
     sku          TEXT NOT NULL,
+    category     TEXT NOT NULL,
     period_start TEXT NOT NULL,
     period_end   TEXT NOT NULL,
     units_sold   BIGINT NOT NULL CHECK (units_sold >= 0),

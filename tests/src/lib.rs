@@ -1,12 +1,16 @@
 //! The black-box harness: [`spawn_app`] starts the real server on `127.0.0.1:0` over a fresh store
-//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and hands out generated clients.
+//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and hands out generated clients;
+//! [`fixtures`] builds suppliers, contracts and orders.
+
+pub mod fixtures;
 
 use chrono::Utc;
 use returnbridge_api::auth::generate_api_key;
-use returnbridge_api::clock::SystemClock;
+use returnbridge_api::clock::{Clock, SystemClock};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
+use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_server::Settings;
 use returnbridge_store::{NewApiKey, Store, StoreOptions};
 use std::net::SocketAddr;
@@ -29,6 +33,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// The clock the server tells time by.
+    pub clock: Arc<dyn Clock>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -87,6 +93,9 @@ impl Interceptor for Auth {
 /// A ContractService client that authenticates with `auth`.
 pub type ContractClient = ContractServiceClient<InterceptedService<Channel, Auth>>;
 
+/// A ReturnService client that authenticates with `auth`.
+pub type ReturnClient = ReturnServiceClient<InterceptedService<Channel, Auth>>;
+
 /// Opens a fresh, migrated store: a scratch PostgreSQL database when `TEST_DATABASE_URL` (or
 /// `DATABASE_URL`) is set, otherwise a new SQLite file.
 pub async fn fresh_store_url() -> (String, &'static str) {
@@ -111,6 +120,11 @@ pub async fn fresh_store_url() -> (String, &'static str) {
 
 /// Starts the real server (all roles) on a free loopback port.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(Arc::new(SystemClock)).await
+}
+
+/// Starts the real server telling time by `clock` (a `ManualClock` drives deadlines in tests).
+pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     let (url, backend) = fresh_store_url().await;
     let mut settings = Settings::default();
     settings.database.url = url;
@@ -125,6 +139,7 @@ pub async fn spawn_app() -> TestApp {
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
     let server_store = store.clone();
+    let server_clock = clock.clone();
     let server = tokio::spawn(async move {
         returnbridge_server::run(
             &settings,
@@ -145,6 +160,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         addr,
         channel,
+        clock,
         store,
         backend,
         stop: Some(stop),
@@ -180,6 +196,19 @@ impl TestApp {
     /// A seller key with every seller scope.
     pub async fn seller_key(&self, tenant: &str) -> String {
         self.key_with(tenant, None, &Scope::SELLER_DEFAULT).await.1
+    }
+
+    /// A ReturnService client calling with `auth`.
+    pub fn returns(&self, auth: Auth) -> ReturnClient {
+        ReturnServiceClient::with_interceptor(self.channel.clone(), auth)
+    }
+
+    /// Runs the expiry sweep now, as the server's periodic task does.
+    pub async fn expire_overdue(&self) -> usize {
+        let ctx = returnbridge_api::ApiContext::new(self.store.clone(), self.clock.clone());
+        returnbridge_api::returns::expire_overdue(&ctx)
+            .await
+            .expect("sweep")
     }
 
     /// A ContractService client calling with `auth`.

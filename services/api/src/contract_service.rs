@@ -1,6 +1,7 @@
-//! ContractService: suppliers now; contracts and seller settings answer UNIMPLEMENTED until built.
+//! ContractService: suppliers here; contracts and seller settings in [`crate::contracts`].
 
 use crate::ApiContext;
+use crate::contracts;
 use crate::convert::supplier::{new_supplier, supplier_changes, supplier_id, to_proto};
 use crate::error::ApiError;
 use crate::idempotency::{answer, claim, idempotency_key, request_hash};
@@ -169,5 +170,44 @@ impl ContractService for ContractApi {
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(answer(applied, render)?))
+    }
+
+    async fn publish_contract(
+        &self,
+        request: Request<pb::PublishContractRequest>,
+    ) -> Result<Response<pb::PublishContractResponse>, Status> {
+        Ok(Response::new(contracts::publish(&self.ctx, request).await?))
+    }
+
+    async fn get_contract(
+        &self,
+        request: Request<pb::GetContractRequest>,
+    ) -> Result<Response<pb::GetContractResponse>, Status> {
+        Ok(Response::new(contracts::get(&self.ctx, request).await?))
+    }
+
+    async fn list_contract_versions(
+        &self,
+        request: Request<pb::ListContractVersionsRequest>,
+    ) -> Result<Response<pb::ListContractVersionsResponse>, Status> {
+        Ok(Response::new(contracts::list(&self.ctx, request).await?))
+    }
+
+    async fn get_seller_settings(
+        &self,
+        request: Request<pb::GetSellerSettingsRequest>,
+    ) -> Result<Response<pb::GetSellerSettingsResponse>, Status> {
+        Ok(Response::new(
+            contracts::get_settings(&self.ctx, request).await?,
+        ))
+    }
+
+    async fn update_seller_settings(
+        &self,
+        request: Request<pb::UpdateSellerSettingsRequest>,
+    ) -> Result<Response<pb::UpdateSellerSettingsResponse>, Status> {
+        Ok(Response::new(
+            contracts::update_settings(&self.ctx, request).await?,
+        ))
     }
 }

@@ -5,10 +5,12 @@
 pub mod auth;
 pub mod clock;
 mod contract_service;
+pub mod contracts;
 pub mod convert;
 pub mod error;
 pub mod idempotency;
 pub mod paging;
+pub mod returns;
 mod unimplemented;
 
 use auth::Authenticator;
@@ -17,11 +19,14 @@ use returnbridge_store::Store;
 use std::sync::Arc;
 
 pub use contract_service::ContractApi;
-pub use unimplemented::{LiabilityApi, ReturnApi, SlaApi};
+pub use returns::ReturnApi;
+pub use unimplemented::{LiabilityApi, SlaApi};
 
 /// What every handler shares: the store, the authenticator over it, and the clock.
 #[derive(Clone)]
 pub struct ApiContext {
+    /// Wakes this replica's event streams after a write; other replicas' writes are found by polling.
+    pub events: Arc<tokio::sync::Notify>,
     /// Where everything is kept.
     pub store: Arc<dyn Store>,
     /// Resolves API keys to tenants and scopes.
@@ -34,9 +39,15 @@ impl ApiContext {
     /// A context over `store`, telling time by `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            events: Arc::new(tokio::sync::Notify::new()),
             auth: Authenticator::new(store.clone()),
             store,
             clock,
         }
+    }
+
+    /// Tells this replica's event streams that new events were committed.
+    pub fn events_written(&self) {
+        self.events.notify_waiters();
     }
 }

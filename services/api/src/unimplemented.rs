@@ -3,12 +3,7 @@
 //! start. Each becomes a real module as its issue lands.
 
 use returnbridge_proto::v1::liability_service_server::LiabilityService;
-use returnbridge_proto::v1::return_service_server::ReturnService;
 use returnbridge_proto::v1::sla_service_server::SlaService;
-
-/// ReturnService (return authorization and lifecycle).
-#[derive(Debug, Default, Clone)]
-pub struct ReturnApi;
 
 /// LiabilityService (quotes, splits, settlement statements).
 #[derive(Debug, Default, Clone)]
@@ -17,9 +12,6 @@ pub struct LiabilityApi;
 /// SlaService (supplier SLA reports and analytics).
 #[derive(Debug, Default, Clone)]
 pub struct SlaApi;
-
-#[tonic::async_trait]
-impl ReturnService for ReturnApi {}
 
 #[tonic::async_trait]
 impl LiabilityService for LiabilityApi {}

@@ -22,6 +22,8 @@ pub const MAX_CATEGORIES: usize = 200;
 pub const MAX_SLA: TimeDelta = TimeDelta::days(365);
 /// Longest ship-by period a seller may give its customers.
 pub const MAX_SHIP_BY: TimeDelta = TimeDelta::days(90);
+/// Longest contract description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 
 /// SLA terms as sent; `None` where the wire value was absent or unspecified.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -206,7 +208,7 @@ impl ContractTermsInput {
         );
         let threshold = self.returnless_threshold.as_ref().and_then(|m| {
             let currency = v.take(
-                "returnless_threshold.currency",
+                "returnless_threshold.currency_code",
                 Currency::parse(&m.currency),
             )?;
             if m.amount_minor < 0 {
@@ -279,6 +281,8 @@ pub struct PublishContractInput {
     pub effective_from: Option<DateTime<Utc>>,
     /// The terms.
     pub terms: Option<ContractTermsInput>,
+    /// Free text for humans.
+    pub description: String,
 }
 
 /// A checked contract version waiting for its version number.
@@ -290,6 +294,8 @@ pub struct NewContract {
     pub effective_from: DateTime<Utc>,
     /// The terms.
     pub terms: ContractTerms,
+    /// Free text for humans (what changed, the signed document's reference).
+    pub description: String,
 }
 
 impl PublishContractInput {
@@ -304,12 +310,18 @@ impl PublishContractInput {
                 None
             }
         };
+        v.check(
+            self.description.chars().count() <= MAX_DESCRIPTION_CHARS,
+            "description",
+            format!("at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
         v.finish()?;
         match (supplier, terms) {
             (Some(supplier), Some(terms)) => Ok(NewContract {
                 supplier,
                 effective_from: self.effective_from.unwrap_or(now),
                 terms,
+                description: self.description,
             }),
             _ => Err(DomainError::invalid("terms", "is incomplete")),
         }
@@ -325,25 +337,11 @@ impl NewContract {
         latest: Option<&ContractVersion>,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        let Some(latest) = latest else {
-            return Ok(());
-        };
-        let mut v = Violations::default();
-        v.check(
-            self.effective_from > latest.effective_from,
-            "effective_from",
-            format!(
-                "must be after version {}'s effective_from ({}); versions never rewrite earlier ones",
-                latest.version,
-                latest.effective_from.to_rfc3339()
-            ),
-        );
-        v.check(
-            self.effective_from >= now - MAX_CLOCK_SKEW,
-            "effective_from",
-            "must not lie in the past: it would change the terms of orders already placed",
-        );
-        v.finish()
+        check_effective_from(
+            self.effective_from,
+            latest.map(|l| (l.version, l.effective_from)),
+            now,
+        )
     }
 
     /// The stored version, once the store has numbered it.
@@ -358,6 +356,45 @@ impl NewContract {
     }
 }
 
+/// [`NewContract::check_against`] for callers that hold only the latest version's number and start
+/// (the store, which keeps terms as opaque documents): `latest` is `(version, effective_from)`.
+pub fn check_effective_from(
+    effective_from: DateTime<Utc>,
+    latest: Option<(i64, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let Some((version, latest_from)) = latest else {
+        return Ok(());
+    };
+    let mut v = Violations::default();
+    v.check(
+        effective_from > latest_from,
+        "effective_from",
+        format!(
+            "must be after version {version}'s effective_from ({}); versions never rewrite earlier ones",
+            latest_from.to_rfc3339()
+        ),
+    );
+    v.check(
+        effective_from >= now - MAX_CLOCK_SKEW,
+        "effective_from",
+        "must not lie more than 5 minutes in the past: it would change the terms of orders already placed",
+    );
+    v.finish()
+}
+
+/// Field path of the breach action, named when FAILOVER has no backup to fail over to.
+pub const BREACH_ACTION_FIELD: &str = "terms.sla.breach_action";
+
+/// A contract whose breach action is FAILOVER, for a supplier without a backup supplier.
+pub fn failover_without_backup() -> DomainError {
+    DomainError::invalid(
+        BREACH_ACTION_FIELD,
+        "FAILOVER needs a backup supplier: set the supplier's backup_supplier_id first, or choose NOTIFY or \
+         AUTO_APPROVE",
+    )
+}
+
 /// Seller settings as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SellerSettingsInput {
@@ -365,7 +402,7 @@ pub struct SellerSettingsInput {
     pub customer_restocking_fee_bps: i64,
     /// Ship-by period; absent means the default.
     pub ship_by: Option<TimeDelta>,
-    /// The seller's own window in days; absent means none.
+    /// The seller's own window in days; absent or 0 means none.
     pub return_window_days: Option<i64>,
 }
 
@@ -378,7 +415,12 @@ impl SellerSettingsInput {
             BasisPoints::parse(self.customer_restocking_fee_bps),
         );
         let ship_by = self.ship_by.unwrap_or(SellerSettings::default().ship_by);
-        let ship_by = duration("settings.ship_by", Some(ship_by), MAX_SHIP_BY, &mut v);
+        let ship_by = duration(
+            "settings.ship_by_period",
+            Some(ship_by),
+            MAX_SHIP_BY,
+            &mut v,
+        );
         let window = self
             .return_window_days
             .map(|d| window("settings.return_window_days", d, &mut v));
@@ -387,7 +429,8 @@ impl SellerSettingsInput {
             (Some(fee), Some(ship_by), window) => Ok(SellerSettings {
                 customer_restocking_fee_bps: fee,
                 ship_by,
-                return_window_days: window.flatten(),
+                // 0 days adds nothing to any contract: the same as no window of the seller's own.
+                return_window_days: window.flatten().filter(|d| *d > 0),
             }),
             _ => Err(DomainError::invalid("settings", "is incomplete")),
         }

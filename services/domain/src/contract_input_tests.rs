@@ -38,6 +38,7 @@ fn publish(terms: ContractTermsInput) -> Result<NewContract, DomainError> {
         supplier_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
         effective_from: None,
         terms: Some(terms),
+        description: String::new(),
     }
     .parse(now())
 }
@@ -146,7 +147,10 @@ fn a_negative_or_unknown_returnless_threshold_is_invalid() {
         currency: "eur".into(),
         amount_minor: 5,
     });
-    assert_eq!(fields(publish(t)), ["terms.returnless_threshold.currency"]);
+    assert_eq!(
+        fields(publish(t)),
+        ["terms.returnless_threshold.currency_code"]
+    );
 }
 
 #[test]
@@ -199,11 +203,45 @@ fn seller_settings_default_and_validate() {
                 f,
                 [
                     "settings.customer_restocking_fee_bps",
-                    "settings.ship_by",
+                    "settings.ship_by_period",
                     "settings.return_window_days"
                 ]
             );
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_description_over_two_thousand_characters_is_invalid() {
+    let mut input = PublishContractInput {
+        supplier_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+        effective_from: None,
+        terms: Some(valid_terms()),
+        description: "é".repeat(MAX_DESCRIPTION_CHARS),
+    };
+    assert!(input.clone().parse(now()).is_ok());
+    input.description.push('x');
+    assert_eq!(fields(input.parse(now())), ["description"]);
+}
+
+#[test]
+fn the_store_side_check_needs_only_the_latest_number_and_start() {
+    let latest = Some((3, now()));
+    assert!(check_effective_from(now() + TimeDelta::seconds(1), latest, now()).is_ok());
+    assert!(check_effective_from(now(), latest, now()).is_err());
+    assert!(check_effective_from(now() - TimeDelta::days(9), None, now()).is_ok());
+    match failover_without_backup() {
+        DomainError::InvalidArgument(v) => assert_eq!(v.as_slice()[0].field, BREACH_ACTION_FIELD),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_seller_window_of_zero_days_means_none() {
+    let s = SellerSettingsInput {
+        return_window_days: Some(0),
+        ..SellerSettingsInput::default()
+    };
+    assert_eq!(s.parse().unwrap().return_window_days, None);
 }

@@ -85,6 +85,10 @@ uuid_id!(
     /// An API key (its public identifier, never the secret).
     ApiKeyId
 );
+uuid_id!(
+    /// A return.
+    ReturnId
+);
 
 #[cfg(test)]
 mod tests {

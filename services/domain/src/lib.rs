@@ -9,6 +9,8 @@ pub mod decision;
 pub mod eligibility;
 pub mod error;
 pub mod ids;
+pub mod liability;
+pub mod lifecycle;
 pub mod money;
 pub mod order;
 pub mod order_input;

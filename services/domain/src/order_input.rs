@@ -178,12 +178,15 @@ fn parse_money(
     expected: Option<Currency>,
     v: &mut Violations,
 ) -> Option<Money> {
-    let currency = v.take(&format!("{field}.currency"), Currency::parse(&m.currency))?;
+    let currency = v.take(
+        &format!("{field}.currency_code"),
+        Currency::parse(&m.currency),
+    )?;
     if let Some(order_currency) = expected
         && currency != order_currency
     {
         v.add(
-            format!("{field}.currency"),
+            format!("{field}.currency_code"),
             format!("must be {order_currency}, the order's currency: one request has one currency"),
         );
         return None;
@@ -202,7 +205,7 @@ fn parse_order(o: OrderFactsInput, now: DateTime<Utc>, v: &mut Violations) -> Op
         "order.customer_jurisdiction",
         Jurisdiction::parse(&o.customer_jurisdiction),
     );
-    let currency = v.take("order.currency", Currency::parse(&o.currency));
+    let currency = v.take("order.currency_code", Currency::parse(&o.currency));
     let latest = now + MAX_CLOCK_SKEW;
     let mut instant = |field: &str, at: Option<DateTime<Utc>>| match at {
         None => {
@@ -215,13 +218,13 @@ fn parse_order(o: OrderFactsInput, now: DateTime<Utc>, v: &mut Violations) -> Op
         }
         Some(t) => Some(t),
     };
-    let ordered_at = instant("order.ordered_at", o.ordered_at);
-    let delivered_at = instant("order.delivered_at", o.delivered_at);
+    let ordered_at = instant("order.order_time", o.ordered_at);
+    let delivered_at = instant("order.delivery_time", o.delivered_at);
     if let (Some(ordered), Some(delivered)) = (ordered_at, delivered_at) {
         v.check(
             delivered >= ordered,
-            "order.delivered_at",
-            "must not be before order.ordered_at",
+            "order.delivery_time",
+            "must not be before order.order_time",
         );
     }
     let outbound = match (&o.outbound_shipping, currency) {

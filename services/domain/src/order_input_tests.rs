@@ -134,33 +134,33 @@ fn an_amount_that_overflows_when_multiplied_by_quantity_is_invalid() {
 fn unknown_and_mixed_currencies_are_invalid() {
     let mut r = valid();
     order(&mut r).currency = "EURO".into();
-    assert!(fields(r).contains(&"order.currency".to_owned()));
+    assert!(fields(r).contains(&"order.currency_code".to_owned()));
     let mut r = valid();
     r.label_cost_estimate = Some(MoneyInput {
         currency: "USD".into(),
         amount_minor: 700,
     });
-    assert_eq!(fields(r), ["label_cost_estimate.currency"]);
+    assert_eq!(fields(r), ["label_cost_estimate.currency_code"]);
     let mut r = valid();
     order(&mut r).lines[0].unit_cost = Some(MoneyInput {
         currency: "GBP".into(),
         amount_minor: 1,
     });
-    assert_eq!(fields(r), ["order.lines[0].unit_cost.currency"]);
+    assert_eq!(fields(r), ["order.lines[0].unit_cost.currency_code"]);
 }
 
 #[test]
 fn delivery_before_the_order_is_invalid() {
     let mut r = valid();
     order(&mut r).delivered_at = Some(now() - TimeDelta::days(11));
-    assert_eq!(fields(r), ["order.delivered_at"]);
+    assert_eq!(fields(r), ["order.delivery_time"]);
 }
 
 #[test]
 fn instants_more_than_five_minutes_ahead_are_invalid_but_small_skew_is_tolerated() {
     let mut r = valid();
     order(&mut r).delivered_at = Some(now() + TimeDelta::minutes(6));
-    assert_eq!(fields(r), ["order.delivered_at"]);
+    assert_eq!(fields(r), ["order.delivery_time"]);
     let mut r = valid();
     order(&mut r).delivered_at = Some(now() + TimeDelta::minutes(4));
     assert!(r.parse(now()).is_ok());

@@ -59,6 +59,8 @@ pub struct ServerSettings {
     pub shutdown_grace_secs: u64,
     /// How often readiness (database reachable and migrated) is re-checked for the health service.
     pub readiness_interval_secs: u64,
+    /// How often the api role expires AUTHORIZED returns not shipped by their deadline.
+    pub expiry_sweep_secs: u64,
 }
 
 /// `[database]`
@@ -107,6 +109,7 @@ impl Default for Settings {
                 concurrency_limit_per_connection: 256,
                 shutdown_grace_secs: 30,
                 readiness_interval_secs: 5,
+                expiry_sweep_secs: 60,
             },
             database: DatabaseSettings {
                 url: "sqlite:returnbridge.db".into(),

@@ -66,7 +66,7 @@ pub async fn run(
         .add_optional_service(
             api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))),
         )
-        .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi)))
+        .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi::new(ctx.clone()))))
         .add_optional_service(api.then(|| LiabilityServiceServer::new(LiabilityApi)))
         .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi)))
         .add_optional_service(
@@ -84,6 +84,13 @@ pub async fn run(
         stop_rx.clone(),
         ready,
     ));
+    if api {
+        tokio::spawn(sweep_expired_returns(
+            ctx.clone(),
+            Duration::from_secs(settings.server.expiry_sweep_secs.max(1)),
+            stop_rx.clone(),
+        ));
+    }
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -117,6 +124,26 @@ pub async fn run(
     readiness.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Expires AUTHORIZED returns past their ship-by deadline, every `interval`. Every api replica runs
+/// it; the store's row locks make the replicas' sweeps safe to overlap.
+async fn sweep_expired_returns(
+    ctx: ApiContext,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match returnbridge_api::returns::expire_overdue(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired returns not shipped by their deadline"),
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; retrying next round"),
+        }
+    }
 }
 
 /// Names the health service reports on: the whole server ("") and each service this role runs.

@@ -19,11 +19,17 @@ use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use contracts::ContractStore;
+pub use contracts::{
+    ContractStore, NewContractVersion, SettingsChange, SettingsWrite, StoredContract,
+    StoredSettings,
+};
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use postgres::{PgStore, scratch_database};
-pub use returns::ReturnStore;
+pub use returns::{
+    AuthorizePlan, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnRow, ReturnStore,
+    ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
+};
 pub use sqlite::SqliteStore;
 
 /// Connection settings that do not belong in the URL.

@@ -1,7 +1,230 @@
 //! Returns, their events, the outbox rows they cause, and sales records.
+//!
+//! A return's whole record is a document the api crate owns (the v1 `Return` message); the store
+//! keeps it opaque beside typed copies of the fields it queries on. Every change to a return, its
+//! event and its outbox row are written in one transaction, under a row lock on the return.
 
+use crate::{Applied, IdempotencyClaim, StoreError};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
+use returnbridge_domain::lifecycle::ReturnStatus;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A return as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRow {
+    /// Its id.
+    pub id: ReturnId,
+    /// The supplier handling it.
+    pub supplier: SupplierId,
+    /// The seller's order id.
+    pub order_id: String,
+    /// The return reason's name (`DEFECTIVE`).
+    pub reason: String,
+    /// Where it stands.
+    pub status: ReturnStatus,
+    /// Starts at 1, +1 per change: the optimistic-concurrency token.
+    pub version: i64,
+    /// While AUTHORIZED and awaiting shipment, the deadline the expiry sweep watches.
+    pub ship_by: Option<DateTime<Utc>>,
+    /// When it was authorized (or refused).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Its whole record, encoded by the api crate.
+    pub document: Vec<u8>,
+}
+
+/// An event to append to a return's audit trail (and the tenant's event stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// What happened (`SHIPPED`).
+    pub event_type: String,
+    /// Who did it: `seller:<key id>`, `supplier:<id>`, `system`.
+    pub actor: String,
+    /// Status before, if it changed.
+    pub from_status: Option<ReturnStatus>,
+    /// Status after, if it changed.
+    pub to_status: Option<ReturnStatus>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The event, encoded by the api crate (without its sequence number, assigned here).
+    pub detail: Vec<u8>,
+}
+
+/// An appended event, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Per-tenant sequence number: strictly increasing in the order events become visible.
+    pub seq: i64,
+    /// The return it belongs to.
+    pub return_id: ReturnId,
+    /// The encoded event.
+    pub detail: Vec<u8>,
+}
+
+/// A message for the gateway to deliver to a supplier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxMessage {
+    /// Stable across retries (the webhook-id).
+    pub message_id: Uuid,
+    /// Who receives it.
+    pub supplier: SupplierId,
+    /// `AUTHORIZATION_REQUEST`, `NOTICE`, ...
+    pub kind: String,
+    /// The encoded message.
+    pub payload: Vec<u8>,
+    /// Not before.
+    pub available_at: DateTime<Utc>,
+}
+
+/// Everything an authorization writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReturn {
+    /// The return.
+    pub row: ReturnRow,
+    /// Its first event.
+    pub event: NewEvent,
+    /// The supplier's notice or authorization request, unless rejected.
+    pub outbox: Option<NewOutboxMessage>,
+    /// Units to count as returned, per SKU (empty when rejected).
+    pub reserve: Vec<(String, i64)>,
+}
+
+/// Everything a change to a return writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnUpdate {
+    /// The new state: status, version, ship_by, updated_at and document are written.
+    pub row: ReturnRow,
+    /// The event recording the change.
+    pub event: NewEvent,
+    /// A message for the supplier, if the change calls for one.
+    pub outbox: Option<NewOutboxMessage>,
+    /// Units no longer coming back, per SKU (cancelled, expired, rejected by the supplier).
+    pub release: Vec<(String, i64)>,
+}
+
+/// Units already returned per SKU of one order, across all its returns.
+pub type ReturnedSoFar = BTreeMap<String, i64>;
+
+/// Decides, inside the transaction, what an authorization writes given what was returned before.
+pub type AuthorizePlan<'a> =
+    &'a (dyn Fn(&ReturnedSoFar) -> Result<NewReturn, StoreError> + Send + Sync);
+
+/// Decides, inside the transaction and under the row lock, what a change writes.
+pub type UpdatePlan<'a> =
+    &'a (dyn Fn(&ReturnRow) -> Result<ReturnUpdate, StoreError> + Send + Sync);
+
+/// Filters of a return listing; empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnFilter {
+    /// Any of these statuses.
+    pub statuses: Vec<ReturnStatus>,
+    /// This supplier's returns.
+    pub supplier: Option<SupplierId>,
+    /// This order's returns.
+    pub order_id: Option<String>,
+    /// This reason (`DEFECTIVE`).
+    pub reason: Option<String>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// Units sold in a period, as reported by the seller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesRecord {
+    /// Whose goods.
+    pub supplier: SupplierId,
+    /// Which product.
+    pub sku: String,
+    /// Its category.
+    pub category: String,
+    /// Period start (inclusive).
+    pub period_start: DateTime<Utc>,
+    /// Period end (exclusive).
+    pub period_end: DateTime<Utc>,
+    /// Units sold.
+    pub units_sold: i64,
+}
 
 /// Returns and everything written with them.
 #[async_trait]
-pub trait ReturnStore: Send + Sync {}
+pub trait ReturnStore: Send + Sync {
+    /// Authorizes (or records the refusal of) a return. Reads the units returned so far for `skus`
+    /// of the order under a lock, so concurrent returns of one order cannot both take the same units.
+    async fn authorize_return(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        skus: &[String],
+        plan: AuthorizePlan<'_>,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
+    ) -> Result<Applied<ReturnRow>, StoreError>;
+
+    /// Changes a return under a row lock; NOT_FOUND when the tenant has no such return.
+    async fn update_return(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        plan: UpdatePlan<'_>,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
+    ) -> Result<Applied<ReturnRow>, StoreError>;
+
+    /// One return of the tenant.
+    async fn get_return(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+    ) -> Result<Option<ReturnRow>, StoreError>;
+
+    /// The tenant's returns matching `filter`, in id (creation) order after `after`, at most `limit`.
+    async fn list_returns(
+        &self,
+        tenant: &TenantId,
+        filter: &ReturnFilter,
+        after: Option<ReturnId>,
+        limit: u32,
+    ) -> Result<Vec<ReturnRow>, StoreError>;
+
+    /// One return's events after sequence `after_seq`, oldest first.
+    async fn list_return_events(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The tenant's events after sequence `after_seq`, oldest first: the event stream.
+    async fn events_after(
+        &self,
+        tenant: &TenantId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The tenant's latest event sequence number (0 when none).
+    async fn last_event_seq(&self, tenant: &TenantId) -> Result<i64, StoreError>;
+
+    /// AUTHORIZED returns whose ship-by deadline is at or before `now`, any tenant, oldest deadline first.
+    async fn overdue_returns(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ReturnId)>, StoreError>;
+
+    /// Stores sales records; a record for the same supplier, SKU and period replaces the earlier one.
+    /// Returns (inserted, replaced).
+    async fn record_sales(
+        &self,
+        tenant: &TenantId,
+        records: &[SalesRecord],
+        now: DateTime<Utc>,
+    ) -> Result<(u32, u32), StoreError>;
+}

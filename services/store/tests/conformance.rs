@@ -68,7 +68,22 @@ conformance!(
     a_replayed_idempotency_key_returns_the_stored_answer_without_a_second_effect,
     an_idempotency_key_reused_for_another_request_is_refused,
     concurrent_duplicates_of_one_key_have_exactly_one_effect,
+    // contracts and seller settings (conformance/contracts.rs)
+    contract_versions_number_from_one_and_never_change,
+    the_contract_in_effect_is_the_latest_started_version,
+    a_stale_expected_latest_version_is_a_conflict,
+    a_version_may_not_start_before_the_latest_or_in_the_past,
+    failover_terms_need_a_supplier_with_a_backup,
+    contracts_of_another_tenants_supplier_are_not_found,
+    a_replayed_publish_returns_the_stored_answer_and_publishes_once,
+    concurrent_publishes_get_consecutive_versions,
+    seller_settings_start_unset_and_count_their_writes,
+    a_replayed_settings_update_has_one_effect,
 );
+
+#[path = "conformance/contracts.rs"]
+mod contracts;
+use contracts::*;
 
 fn tenant(name: &str) -> TenantId {
     TenantId::parse(name).unwrap()

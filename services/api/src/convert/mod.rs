@@ -1,13 +1,35 @@
 //! proto <-> domain conversions. Parsing here is the edge: past it, values are trusted.
 
+pub mod contract;
+pub mod returns;
+pub mod settings;
 pub mod supplier;
 
 use chrono::{DateTime, Utc};
+use returnbridge_domain::Money;
+use returnbridge_domain::order_input::MoneyInput;
+use returnbridge_proto::v1 as pb;
 
 /// A domain instant as a protobuf timestamp.
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: t.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// A domain amount as the proto message.
+pub fn money_to_proto(m: Money) -> pb::Money {
+    pb::Money {
+        currency_code: m.currency.code().to_owned(),
+        amount_minor: m.amount_minor,
+    }
+}
+
+/// A proto amount as sent, for the domain to check.
+pub fn money_input(m: &pb::Money) -> MoneyInput {
+    MoneyInput {
+        currency: m.currency_code.clone(),
+        amount_minor: m.amount_minor,
     }
 }

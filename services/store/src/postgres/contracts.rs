@@ -1,5 +1,285 @@
 use super::*;
-use crate::ContractStore;
+use crate::contracts::unknown_supplier;
+use crate::{ContractStore, NewContractVersion, SettingsChange, StoredContract, StoredSettings};
+use returnbridge_domain::contract_input::{check_effective_from, failover_without_backup};
+
+// effective_until is the next version's start: versions start in increasing order (the domain
+// refuses anything else), so "the next" is simply version + 1.
+macro_rules! contract_columns {
+    () => {
+        "c.supplier_id, c.version, c.effective_from, c.terms, c.description, c.published_at, \
+         (SELECT n.effective_from FROM contract_versions n WHERE n.tenant_id = c.tenant_id \
+          AND n.supplier_id = c.supplier_id AND n.version = c.version + 1) AS effective_until"
+    };
+}
+
+fn contract_row(row: &PgRow) -> Result<StoredContract, StoreError> {
+    Ok(StoredContract {
+        supplier: SupplierId::from_uuid(row.try_get("supplier_id")?),
+        version: row.try_get("version")?,
+        effective_from: row.try_get("effective_from")?,
+        effective_until: row.try_get("effective_until")?,
+        terms: row.try_get("terms")?,
+        description: row.try_get("description")?,
+        published_at: row.try_get("published_at")?,
+    })
+}
+
+fn settings_row(row: &PgRow) -> Result<StoredSettings, StoreError> {
+    Ok(StoredSettings {
+        document: row.try_get("settings")?,
+        version: row.try_get("version")?,
+        updated_at: row.try_get("updated_at")?,
+        event_webhook_secret: row.try_get("event_webhook_secret")?,
+    })
+}
+
+async fn require_supplier(
+    conn: &mut PgConnection,
+    tenant: &TenantId,
+    id: SupplierId,
+) -> Result<(), StoreError> {
+    if supplier_exists(conn, tenant, id).await? {
+        Ok(())
+    } else {
+        Err(unknown_supplier(id))
+    }
+}
 
 #[async_trait]
-impl ContractStore for PgStore {}
+impl ContractStore for PgStore {
+    async fn publish_contract(
+        &self,
+        tenant: &TenantId,
+        new: NewContractVersion,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, StoredContract>>,
+    ) -> Result<Applied<StoredContract>, StoreError> {
+        let now = stored_precision(now);
+        let effective_from = stored_precision(new.effective_from);
+        let mut tx = self.pool.begin().await?;
+        if let Some(claim) = &idempotency
+            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
+        {
+            return Ok(Applied::Replayed(answer));
+        }
+        // The supplier row is the lock that serializes publishers: the next version number and the
+        // effective_from check both read the latest version, which must not move underneath.
+        let has_backup: bool = sqlx::query_scalar(
+            "SELECT backup_supplier_id IS NOT NULL FROM suppliers \
+             WHERE tenant_id = $1 AND supplier_id = $2 FOR UPDATE",
+        )
+        .bind(tenant.as_str())
+        .bind(new.supplier.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| unknown_supplier(new.supplier))?;
+        let latest = sqlx::query(
+            "SELECT version, effective_from FROM contract_versions \
+             WHERE tenant_id = $1 AND supplier_id = $2 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(new.supplier.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| Ok::<_, StoreError>((r.try_get("version")?, r.try_get("effective_from")?)))
+        .transpose()?;
+        let current = latest.map_or(0, |(v, _)| v);
+        if let Some(expected) = new.expected_latest_version
+            && expected != current
+        {
+            return Err(DomainError::VersionConflict { expected, current }.into());
+        }
+        check_effective_from(effective_from, latest, now)?;
+        if new.requires_backup && !has_backup {
+            return Err(failover_without_backup().into());
+        }
+        sqlx::query(
+            "INSERT INTO contract_versions \
+             (tenant_id, supplier_id, version, effective_from, terms, description, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tenant.as_str())
+        .bind(new.supplier.as_uuid())
+        .bind(current + 1)
+        .bind(effective_from)
+        .bind(&new.terms)
+        .bind(&new.description)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let published = StoredContract {
+            supplier: new.supplier,
+            version: current + 1,
+            effective_from,
+            effective_until: None,
+            terms: new.terms,
+            description: new.description,
+            published_at: now,
+        };
+        if let Some(claim) = &idempotency {
+            record_answer(&mut tx, tenant, claim, &published).await?;
+        }
+        tx.commit().await?;
+        Ok(Applied::New(published))
+    }
+
+    async fn list_contract_versions(
+        &self,
+        tenant: &TenantId,
+        supplier: SupplierId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredContract>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        require_supplier(&mut conn, tenant, supplier).await?;
+        sqlx::query(concat!(
+            "SELECT ",
+            contract_columns!(),
+            " FROM contract_versions c WHERE c.tenant_id = $1 AND c.supplier_id = $2 \
+             AND ($3::bigint IS NULL OR c.version < $3) ORDER BY c.version DESC LIMIT $4"
+        ))
+        .bind(tenant.as_str())
+        .bind(supplier.as_uuid())
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(contract_row)
+        .collect()
+    }
+
+    async fn contract_in_effect(
+        &self,
+        tenant: &TenantId,
+        supplier: SupplierId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredContract>, StoreError> {
+        // One round trip on the AuthorizeReturn path: the outer join tells an unknown supplier (no
+        // row) from a known one with no version in effect (a row of NULLs).
+        let row = sqlx::query(concat!(
+            "SELECT s.supplier_id AS known, ",
+            contract_columns!(),
+            " FROM suppliers s LEFT JOIN contract_versions c ON c.tenant_id = s.tenant_id \
+             AND c.supplier_id = s.supplier_id AND c.effective_from <= $3 \
+             WHERE s.tenant_id = $1 AND s.supplier_id = $2 ORDER BY c.version DESC NULLS LAST LIMIT 1"
+        ))
+        .bind(tenant.as_str())
+        .bind(supplier.as_uuid())
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| unknown_supplier(supplier))?;
+        match row.try_get::<Option<i64>, _>("version")? {
+            Some(_) => contract_row(&row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn contract_version(
+        &self,
+        tenant: &TenantId,
+        supplier: SupplierId,
+        version: i64,
+    ) -> Result<Option<StoredContract>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        require_supplier(&mut conn, tenant, supplier).await?;
+        sqlx::query(concat!(
+            "SELECT ",
+            contract_columns!(),
+            " FROM contract_versions c WHERE c.tenant_id = $1 AND c.supplier_id = $2 AND c.version = $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(supplier.as_uuid())
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(contract_row)
+        .transpose()
+    }
+
+    async fn seller_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<StoredSettings>, StoreError> {
+        sqlx::query(
+            "SELECT settings, version, updated_at, event_webhook_secret FROM seller_settings \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(settings_row)
+        .transpose()
+    }
+
+    async fn update_seller_settings(
+        &self,
+        tenant: &TenantId,
+        expected_version: Option<i64>,
+        change: SettingsChange<'_>,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, StoredSettings>>,
+    ) -> Result<Applied<StoredSettings>, StoreError> {
+        let now = stored_precision(now);
+        let mut tx = self.pool.begin().await?;
+        if let Some(claim) = &idempotency
+            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
+        {
+            return Ok(Applied::Replayed(answer));
+        }
+        // The tenant row is the lock: it exists before the first write, unlike the settings row, so
+        // two first writers serialize too instead of racing on the insert.
+        sqlx::query("SELECT 1 FROM tenants WHERE tenant_id = $1 FOR UPDATE")
+            .bind(tenant.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let current = sqlx::query(
+            "SELECT settings, version, updated_at, event_webhook_secret FROM seller_settings \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(settings_row)
+        .transpose()?;
+        let version = current.as_ref().map_or(0, |c| c.version);
+        if let Some(expected) = expected_version
+            && expected != version
+        {
+            return Err(DomainError::VersionConflict {
+                expected,
+                current: version,
+            }
+            .into());
+        }
+        let write = change(current.as_ref())?;
+        sqlx::query(
+            "INSERT INTO seller_settings (tenant_id, settings, version, updated_at, event_webhook_secret) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET settings = $2, \
+             version = $3, updated_at = $4, event_webhook_secret = $5",
+        )
+        .bind(tenant.as_str())
+        .bind(&write.document)
+        .bind(version + 1)
+        .bind(now)
+        .bind(&write.event_webhook_secret)
+        .execute(&mut *tx)
+        .await?;
+        let stored = StoredSettings {
+            document: write.document,
+            version: version + 1,
+            updated_at: now,
+            event_webhook_secret: write.event_webhook_secret,
+        };
+        if let Some(claim) = &idempotency {
+            record_answer(&mut tx, tenant, claim, &stored).await?;
+        }
+        tx.commit().await?;
+        Ok(Applied::New(stored))
+    }
+}

@@ -1,5 +1,446 @@
-use super::*;
-use crate::ReturnStore;
+use super::{claim_key, opt_ts_col, record_answer, ts, ts_col, uuid_col};
+use crate::returns::{
+    AuthorizePlan, NewEvent, NewOutboxMessage, ReturnFilter, ReturnRow, ReturnStore, SalesRecord,
+    StoredEvent, UpdatePlan,
+};
+use crate::rows::stored_precision;
+use crate::{Applied, IdempotencyClaim, SqliteStore, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use returnbridge_domain::DomainError;
+use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
+use returnbridge_domain::lifecycle::ReturnStatus;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+
+macro_rules! return_columns {
+    () => {
+        "return_id, supplier_id, order_id, reason, status, version, ship_by, created_at, updated_at, document"
+    };
+}
+
+fn return_row(row: &SqliteRow) -> Result<ReturnRow, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(ReturnRow {
+        id: ReturnId::from_uuid(uuid_col(row, "return_id")?),
+        supplier: SupplierId::from_uuid(uuid_col(row, "supplier_id")?),
+        order_id: row.try_get("order_id")?,
+        reason: row.try_get("reason")?,
+        status: ReturnStatus::parse(&status).map_err(StoreError::Corrupt)?,
+        version: row.try_get("version")?,
+        ship_by: opt_ts_col(row, "ship_by")?,
+        created_at: ts_col(row, "created_at")?,
+        updated_at: ts_col(row, "updated_at")?,
+        document: row.try_get("document")?,
+    })
+}
+
+fn event_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        seq: row.try_get("seq")?,
+        return_id: ReturnId::from_uuid(uuid_col(row, "return_id")?),
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// Appends an event under the next per-tenant sequence number (SQLite serializes writers anyway).
+async fn append_event(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    return_id: ReturnId,
+    event: &NewEvent,
+) -> Result<(), StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE tenants SET last_event_seq = last_event_seq + 1 WHERE tenant_id = $1 RETURNING last_event_seq",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO return_events (tenant_id, seq, return_id, event_type, actor, from_status, to_status, \
+         occurred_at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tenant.as_str())
+    .bind(seq)
+    .bind(return_id.to_string())
+    .bind(&event.event_type)
+    .bind(&event.actor)
+    .bind(event.from_status.map(ReturnStatus::as_str))
+    .bind(event.to_status.map(ReturnStatus::as_str))
+    .bind(ts(event.occurred_at))
+    .bind(&event.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn enqueue(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    return_id: ReturnId,
+    message: &NewOutboxMessage,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, tenant_id, supplier_id, return_id, kind, payload, created_at, available_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(message.message_id.to_string())
+    .bind(tenant.as_str())
+    .bind(message.supplier.to_string())
+    .bind(return_id.to_string())
+    .bind(&message.kind)
+    .bind(&message.payload)
+    .bind(ts(now))
+    .bind(ts(message.available_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn adjust_units(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    order_id: &str,
+    units: &[(String, i64)],
+    sign: i64,
+) -> Result<(), StoreError> {
+    for (sku, quantity) in units {
+        sqlx::query(
+            "UPDATE returned_units SET quantity = MAX(quantity + $4, 0) \
+             WHERE tenant_id = $1 AND order_id = $2 AND sku = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(order_id)
+        .bind(sku)
+        .bind(sign * quantity)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn with_precision(mut row: ReturnRow) -> ReturnRow {
+    row.ship_by = row.ship_by.map(stored_precision);
+    row.created_at = stored_precision(row.created_at);
+    row.updated_at = stored_precision(row.updated_at);
+    row
+}
 
 #[async_trait]
-impl ReturnStore for SqliteStore {}
+impl ReturnStore for SqliteStore {
+    async fn authorize_return(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        skus: &[String],
+        plan: AuthorizePlan<'_>,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
+    ) -> Result<Applied<ReturnRow>, StoreError> {
+        let now = stored_precision(now);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(claim) = &idempotency
+            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
+        {
+            return Ok(Applied::Replayed(answer));
+        }
+        let mut so_far = crate::ReturnedSoFar::new();
+        for sku in skus {
+            let quantity: Option<i64> = sqlx::query_scalar(
+                "SELECT quantity FROM returned_units WHERE tenant_id = $1 AND order_id = $2 AND sku = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(order_id)
+            .bind(sku)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if quantity.is_none() {
+                sqlx::query("INSERT INTO returned_units (tenant_id, order_id, sku, quantity) VALUES ($1, $2, $3, 0)")
+                    .bind(tenant.as_str())
+                    .bind(order_id)
+                    .bind(sku)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            so_far.insert(sku.clone(), quantity.unwrap_or(0));
+        }
+        let new = plan(&so_far)?;
+        let row = with_precision(new.row);
+        adjust_units(&mut tx, tenant, order_id, &new.reserve, 1).await?;
+        sqlx::query(
+            "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
+             contract_version, statutory_profile, currency, ship_by, document, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', '', $8, $9, $10, $11)",
+        )
+        .bind(tenant.as_str())
+        .bind(row.id.to_string())
+        .bind(row.supplier.to_string())
+        .bind(&row.order_id)
+        .bind(&row.reason)
+        .bind(row.status.as_str())
+        .bind(row.version)
+        .bind(row.ship_by.map(ts))
+        .bind(&row.document)
+        .bind(ts(row.created_at))
+        .bind(ts(row.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(message) = &new.outbox {
+            enqueue(&mut tx, tenant, row.id, message, now).await?;
+        }
+        if let Some(claim) = &idempotency {
+            record_answer(&mut tx, tenant, claim, &row).await?;
+        }
+        append_event(&mut tx, tenant, row.id, &new.event).await?;
+        tx.commit().await?;
+        Ok(Applied::New(row))
+    }
+
+    async fn update_return(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        plan: UpdatePlan<'_>,
+        now: DateTime<Utc>,
+        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
+    ) -> Result<Applied<ReturnRow>, StoreError> {
+        let now = stored_precision(now);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(claim) = &idempotency
+            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
+        {
+            return Ok(Applied::Replayed(answer));
+        }
+        let current = sqlx::query(concat!(
+            "SELECT ",
+            return_columns!(),
+            " FROM returns WHERE tenant_id = $1 AND return_id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(return_row)
+        .transpose()?
+        .ok_or_else(|| DomainError::NotFound {
+            resource: "RETURN",
+            id: id.to_string(),
+        })?;
+        let update = plan(&current)?;
+        let row = with_precision(update.row);
+        sqlx::query(
+            "UPDATE returns SET status = $3, version = $4, ship_by = $5, document = $6, updated_at = $7 \
+             WHERE tenant_id = $1 AND return_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(row.status.as_str())
+        .bind(row.version)
+        .bind(row.ship_by.map(ts))
+        .bind(&row.document)
+        .bind(ts(row.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        adjust_units(&mut tx, tenant, &current.order_id, &update.release, -1).await?;
+        if let Some(message) = &update.outbox {
+            enqueue(&mut tx, tenant, id, message, now).await?;
+        }
+        if let Some(claim) = &idempotency {
+            record_answer(&mut tx, tenant, claim, &row).await?;
+        }
+        append_event(&mut tx, tenant, id, &update.event).await?;
+        tx.commit().await?;
+        Ok(Applied::New(row))
+    }
+
+    async fn get_return(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+    ) -> Result<Option<ReturnRow>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            return_columns!(),
+            " FROM returns WHERE tenant_id = $1 AND return_id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(return_row)
+        .transpose()
+    }
+
+    async fn list_returns(
+        &self,
+        tenant: &TenantId,
+        filter: &ReturnFilter,
+        after: Option<ReturnId>,
+        limit: u32,
+    ) -> Result<Vec<ReturnRow>, StoreError> {
+        // SQLite has no arrays: the statuses travel as ",A,B," and match by substring.
+        let statuses = (!filter.statuses.is_empty()).then(|| {
+            let names: Vec<_> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            format!(",{},", names.join(","))
+        });
+        sqlx::query(concat!(
+            "SELECT ",
+            return_columns!(),
+            " FROM returns WHERE tenant_id = $1 \
+             AND ($2 IS NULL OR return_id > $2) \
+             AND ($3 IS NULL OR instr($3, ',' || status || ',') > 0) \
+             AND ($4 IS NULL OR supplier_id = $4) \
+             AND ($5 IS NULL OR order_id = $5) \
+             AND ($6 IS NULL OR reason = $6) \
+             AND ($7 IS NULL OR created_at >= $7) \
+             AND ($8 IS NULL OR created_at < $8) \
+             ORDER BY return_id LIMIT $9"
+        ))
+        .bind(tenant.as_str())
+        .bind(after.map(|a| a.to_string()))
+        .bind(statuses)
+        .bind(filter.supplier.map(|s| s.to_string()))
+        .bind(filter.order_id.as_deref())
+        .bind(filter.reason.as_deref())
+        .bind(filter.created_from.map(ts))
+        .bind(filter.created_before.map(ts))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(return_row)
+        .collect()
+    }
+
+    async fn list_return_events(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, return_id, detail FROM return_events \
+             WHERE tenant_id = $1 AND return_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(event_row)
+        .collect()
+    }
+
+    async fn events_after(
+        &self,
+        tenant: &TenantId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, return_id, detail FROM return_events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(event_row)
+        .collect()
+    }
+
+    async fn last_event_seq(&self, tenant: &TenantId) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT last_event_seq FROM tenants WHERE tenant_id = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    async fn overdue_returns(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ReturnId)>, StoreError> {
+        sqlx::query(
+            "SELECT tenant_id, return_id FROM returns WHERE status = 'AUTHORIZED' AND ship_by <= $1 \
+             ORDER BY ship_by LIMIT $2",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok((
+                TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
+                ReturnId::from_uuid(uuid_col(r, "return_id")?),
+            ))
+        })
+        .collect()
+    }
+
+    async fn record_sales(
+        &self,
+        tenant: &TenantId,
+        records: &[SalesRecord],
+        now: DateTime<Utc>,
+    ) -> Result<(u32, u32), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (mut inserted, mut replaced) = (0, 0);
+        for r in records {
+            if !super::supplier_exists(&mut tx, tenant, r.supplier).await? {
+                return Err(DomainError::NotFound {
+                    resource: "SUPPLIER",
+                    id: r.supplier.to_string(),
+                }
+                .into());
+            }
+            let existed = sqlx::query(
+                "SELECT 1 FROM sales_records WHERE tenant_id = $1 AND supplier_id = $2 AND sku = $3 \
+                 AND period_start = $4 AND period_end = $5",
+            )
+            .bind(tenant.as_str())
+            .bind(r.supplier.to_string())
+            .bind(&r.sku)
+            .bind(ts(r.period_start))
+            .bind(ts(r.period_end))
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            sqlx::query(
+                "INSERT INTO sales_records (tenant_id, supplier_id, sku, category, period_start, period_end, \
+                 units_sold, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (tenant_id, supplier_id, sku, period_start, period_end) DO UPDATE \
+                 SET units_sold = excluded.units_sold, category = excluded.category, recorded_at = excluded.recorded_at",
+            )
+            .bind(tenant.as_str())
+            .bind(r.supplier.to_string())
+            .bind(&r.sku)
+            .bind(&r.category)
+            .bind(ts(r.period_start))
+            .bind(ts(r.period_end))
+            .bind(r.units_sold)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            if existed {
+                replaced += 1;
+            } else {
+                inserted += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok((inserted, replaced))
+    }
+}

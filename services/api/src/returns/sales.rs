@@ -1,0 +1,87 @@
+//! RecordSales: units sold per supplier, SKU and period, the denominator of return rates.
+
+use crate::ApiContext;
+use crate::convert::contract::instant;
+use crate::convert::supplier::supplier_id;
+use crate::error::ApiError;
+use returnbridge_domain::Violations;
+use returnbridge_domain::auth::Scope;
+use returnbridge_domain::order::{Category, Sku};
+use returnbridge_proto::v1 as pb;
+use returnbridge_store::SalesRecord;
+use tonic::Request;
+
+/// Most records one call may carry.
+const MAX_RECORDS: usize = 1000;
+
+pub(super) async fn record(
+    ctx: &ApiContext,
+    request: Request<pb::RecordSalesRequest>,
+) -> Result<pb::RecordSalesResponse, ApiError> {
+    let caller = ctx
+        .auth
+        .authorize(request.metadata(), Scope::ReturnsWrite)
+        .await?;
+    let req = request.get_ref();
+    let mut v = Violations::default();
+    v.check(
+        !req.records.is_empty(),
+        "records",
+        "must list at least one record",
+    );
+    v.check(
+        req.records.len() <= MAX_RECORDS,
+        "records",
+        format!("at most {MAX_RECORDS} per call"),
+    );
+    let mut records = Vec::new();
+    for (i, r) in req.records.iter().enumerate() {
+        let field = |f: &str| format!("records[{i}].{f}");
+        let supplier = supplier_id(&r.supplier_id, &field("supplier_id"), &mut v);
+        let sku = v.take(&field("sku"), Sku::parse(&r.sku));
+        let category = if r.category.is_empty() {
+            Some(String::new())
+        } else {
+            v.take(&field("category"), Category::parse(&r.category))
+                .map(|c| c.as_str().to_owned())
+        };
+        v.check(
+            r.units_sold >= 0,
+            field("units_sold"),
+            "must not be negative",
+        );
+        let period = r.period.as_ref();
+        let start = period
+            .and_then(|p| p.start_time.as_ref())
+            .and_then(|t| instant(t, &field("period.start_time"), &mut v));
+        let end = period
+            .and_then(|p| p.end_time.as_ref())
+            .and_then(|t| instant(t, &field("period.end_time"), &mut v));
+        match (start, end) {
+            (Some(s), Some(e)) if s < e => {}
+            (Some(_), Some(_)) => v.add(field("period"), "start_time must be before end_time"),
+            _ => v.add(field("period"), "needs start_time and end_time"),
+        }
+        if let (Some(supplier), Some(sku), Some(category), Some(period_start), Some(period_end)) =
+            (supplier, sku, category, start, end)
+        {
+            records.push(SalesRecord {
+                supplier,
+                sku: sku.as_str().to_owned(),
+                category,
+                period_start,
+                period_end,
+                units_sold: r.units_sold,
+            });
+        }
+    }
+    v.finish()?;
+    let (inserted, replaced) = ctx
+        .store
+        .record_sales(&caller.tenant, &records, ctx.clock.now())
+        .await?;
+    Ok(pb::RecordSalesResponse {
+        inserted_count: inserted as i32,
+        replaced_count: replaced as i32,
+    })
+}

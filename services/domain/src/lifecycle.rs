@@ -1,0 +1,275 @@
+//! The return state machine of DESIGN.md:
+//!
+//! ```text
+//! REQUESTED -> AUTHORIZED | PENDING_SUPPLIER | REJECTED
+//! PENDING_SUPPLIER -> AUTHORIZED | REJECTED
+//! AUTHORIZED -> IN_TRANSIT -> RECEIVED -> INSPECTED -> RESOLVED
+//! AUTHORIZED -> RESOLVED (no return needed) ; AUTHORIZED -> EXPIRED ; any non-terminal -> CANCELLED
+//! ```
+
+use crate::error::DomainError;
+use std::fmt;
+
+/// Where a return stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReturnStatus {
+    /// Received, not yet decided (transient: the decision is made in the same call).
+    Requested,
+    /// The customer may send the goods back (or is refunded without a return).
+    Authorized,
+    /// Waiting for the supplier's decision.
+    PendingSupplier,
+    /// Refused; terminal.
+    Rejected,
+    /// Shipped back by the customer.
+    InTransit,
+    /// Arrived at the supplier (or the seller's returns address).
+    Received,
+    /// Inspected; ready to resolve.
+    Inspected,
+    /// Refunded, credited, exchanged or replaced; terminal.
+    Resolved,
+    /// The customer did not ship by the ship-by deadline; terminal.
+    Expired,
+    /// Withdrawn; terminal.
+    Cancelled,
+}
+
+impl ReturnStatus {
+    /// Every status.
+    pub const ALL: [ReturnStatus; 10] = [
+        ReturnStatus::Requested,
+        ReturnStatus::Authorized,
+        ReturnStatus::PendingSupplier,
+        ReturnStatus::Rejected,
+        ReturnStatus::InTransit,
+        ReturnStatus::Received,
+        ReturnStatus::Inspected,
+        ReturnStatus::Resolved,
+        ReturnStatus::Expired,
+        ReturnStatus::Cancelled,
+    ];
+
+    /// The stored and displayed name (`PENDING_SUPPLIER`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnStatus::Requested => "REQUESTED",
+            ReturnStatus::Authorized => "AUTHORIZED",
+            ReturnStatus::PendingSupplier => "PENDING_SUPPLIER",
+            ReturnStatus::Rejected => "REJECTED",
+            ReturnStatus::InTransit => "IN_TRANSIT",
+            ReturnStatus::Received => "RECEIVED",
+            ReturnStatus::Inspected => "INSPECTED",
+            ReturnStatus::Resolved => "RESOLVED",
+            ReturnStatus::Expired => "EXPIRED",
+            ReturnStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| format!("unknown return status {raw:?}"))
+    }
+
+    /// No transition leaves a terminal status.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ReturnStatus::Rejected
+                | ReturnStatus::Resolved
+                | ReturnStatus::Expired
+                | ReturnStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for ReturnStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that moves a return on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The supplier (or its SLA breach action) approved a pending return.
+    SupplierApprove,
+    /// The supplier rejected a pending return.
+    SupplierReject,
+    /// The customer shipped the goods.
+    Ship,
+    /// The goods arrived.
+    Receive,
+    /// The goods were inspected.
+    Inspect,
+    /// Resolved after inspection.
+    Resolve,
+    /// Resolved with no goods coming back: returnless refund, compensation claim, keep-with-allowance.
+    ResolveWithoutReturn,
+    /// The ship-by deadline passed without a shipment.
+    Expire,
+    /// Withdrawn by the seller.
+    Cancel,
+}
+
+impl Transition {
+    /// What the transition is called in errors (the RPC people know).
+    fn name(self) -> &'static str {
+        match self {
+            Transition::SupplierApprove => "a supplier approval",
+            Transition::SupplierReject => "a supplier rejection",
+            Transition::Ship => "a shipment",
+            Transition::Receive => "a receipt",
+            Transition::Inspect => "an inspection",
+            Transition::Resolve | Transition::ResolveWithoutReturn => "a resolution",
+            Transition::Expire => "expiry",
+            Transition::Cancel => "a cancellation",
+        }
+    }
+
+    /// The statuses it may start from.
+    fn allowed_from(self) -> &'static [ReturnStatus] {
+        use ReturnStatus::*;
+        match self {
+            Transition::SupplierApprove | Transition::SupplierReject => &[PendingSupplier],
+            Transition::Ship => &[Authorized],
+            Transition::Receive => &[InTransit],
+            Transition::Inspect => &[Received],
+            Transition::Resolve => &[Inspected],
+            Transition::ResolveWithoutReturn => &[Authorized],
+            Transition::Expire => &[Authorized],
+            Transition::Cancel => &[
+                Requested,
+                Authorized,
+                PendingSupplier,
+                InTransit,
+                Received,
+                Inspected,
+            ],
+        }
+    }
+
+    /// The status it leads to.
+    fn target(self) -> ReturnStatus {
+        match self {
+            Transition::SupplierApprove => ReturnStatus::Authorized,
+            Transition::SupplierReject => ReturnStatus::Rejected,
+            Transition::Ship => ReturnStatus::InTransit,
+            Transition::Receive => ReturnStatus::Received,
+            Transition::Inspect => ReturnStatus::Inspected,
+            Transition::Resolve | Transition::ResolveWithoutReturn => ReturnStatus::Resolved,
+            Transition::Expire => ReturnStatus::Expired,
+            Transition::Cancel => ReturnStatus::Cancelled,
+        }
+    }
+
+    /// The status after the transition, or FAILED_PRECONDITION naming the current status and the
+    /// statuses that would allow it.
+    pub fn apply(self, from: ReturnStatus) -> Result<ReturnStatus, DomainError> {
+        let allowed = self.allowed_from();
+        if allowed.contains(&from) {
+            return Ok(self.target());
+        }
+        let names: Vec<_> = allowed.iter().map(|s| s.as_str()).collect();
+        Err(DomainError::FailedPrecondition {
+            reason: "RETURN_STATUS_CONFLICT",
+            message: format!(
+                "the return is {from}; {} is accepted only while it is {}",
+                self.name(),
+                names.join(" or ")
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReturnStatus::*;
+    use super::*;
+
+    const TRANSITIONS: [Transition; 9] = [
+        Transition::SupplierApprove,
+        Transition::SupplierReject,
+        Transition::Ship,
+        Transition::Receive,
+        Transition::Inspect,
+        Transition::Resolve,
+        Transition::ResolveWithoutReturn,
+        Transition::Expire,
+        Transition::Cancel,
+    ];
+
+    #[test]
+    fn the_happy_path_runs_from_authorized_to_resolved() {
+        let mut s = Authorized;
+        for t in [
+            Transition::Ship,
+            Transition::Receive,
+            Transition::Inspect,
+            Transition::Resolve,
+        ] {
+            s = t.apply(s).unwrap();
+        }
+        assert_eq!(s, Resolved);
+    }
+
+    #[test]
+    fn pending_returns_go_to_authorized_or_rejected_by_the_supplier() {
+        assert_eq!(
+            Transition::SupplierApprove.apply(PendingSupplier),
+            Ok(Authorized)
+        );
+        assert_eq!(
+            Transition::SupplierReject.apply(PendingSupplier),
+            Ok(Rejected)
+        );
+    }
+
+    #[test]
+    fn nothing_leaves_a_terminal_status() {
+        for from in ReturnStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
+            for t in TRANSITIONS {
+                assert!(t.apply(from).is_err(), "{t:?} from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_non_terminal_status_can_be_cancelled() {
+        for from in ReturnStatus::ALL.into_iter().filter(|s| !s.is_terminal()) {
+            assert_eq!(Transition::Cancel.apply(from), Ok(Cancelled), "{from}");
+        }
+    }
+
+    #[test]
+    fn only_authorized_returns_expire_or_resolve_without_a_return() {
+        for from in ReturnStatus::ALL {
+            assert_eq!(Transition::Expire.apply(from).is_ok(), from == Authorized);
+            assert_eq!(
+                Transition::ResolveWithoutReturn.apply(from).is_ok(),
+                from == Authorized
+            );
+        }
+    }
+
+    #[test]
+    fn a_forbidden_transition_names_the_current_status() {
+        match Transition::Ship.apply(InTransit) {
+            Err(DomainError::FailedPrecondition { reason, message }) => {
+                assert_eq!(reason, "RETURN_STATUS_CONFLICT");
+                assert!(message.contains("IN_TRANSIT") && message.contains("AUTHORIZED"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for s in ReturnStatus::ALL {
+            assert_eq!(ReturnStatus::parse(s.as_str()), Ok(s));
+        }
+    }
+}
