@@ -160,3 +160,39 @@ CREATE TABLE sales_records (
     PRIMARY KEY (tenant_id, supplier_id, sku, period_start, period_end),
     FOREIGN KEY (tenant_id, supplier_id) REFERENCES suppliers (tenant_id, supplier_id)
 );
+
+-- The final liability split of each resolved return, written once in the resolving transaction and
+-- never changed: the line a settlement statement lists, with its signed amounts for the totals.
+CREATE TABLE liability_splits (
+    tenant_id                 TEXT NOT NULL,
+    return_id                 TEXT NOT NULL,
+    supplier_id               TEXT NOT NULL,
+    currency                  TEXT NOT NULL,
+    resolved_at               TEXT NOT NULL,
+    contract_version          BIGINT NOT NULL,
+    statutory_profile_version TEXT NOT NULL,
+    supplier_owes_seller      BIGINT NOT NULL CHECK (supplier_owes_seller >= 0),
+    seller_owes_supplier      BIGINT NOT NULL CHECK (seller_owes_supplier >= 0),
+    -- The v1 LiabilitySplit and SettlementLine messages.
+    split                     BLOB NOT NULL,
+    line                      BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, return_id),
+    FOREIGN KEY (tenant_id, return_id) REFERENCES returns (tenant_id, return_id)
+);
+CREATE INDEX liability_splits_for_settlement
+    ON liability_splits (tenant_id, supplier_id, currency, resolved_at, return_id);
+
+-- One posting per allocation of a final split: who bears how much of which cost, under which rule.
+CREATE TABLE ledger_entries (
+    tenant_id   TEXT NOT NULL,
+    return_id   TEXT NOT NULL,
+    entry_no    INTEGER NOT NULL,
+    party       TEXT NOT NULL,
+    component   TEXT NOT NULL,
+    amount      BIGINT NOT NULL CHECK (amount >= 0),
+    currency    TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    posted_at   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, return_id, entry_no),
+    FOREIGN KEY (tenant_id, return_id) REFERENCES liability_splits (tenant_id, return_id)
+);

@@ -142,3 +142,215 @@ pub fn changed_mind(supplier_id: &str, order_id: &str) -> pb::AuthorizeReturnReq
         external_reference: "RMA-1".into(),
     }
 }
+
+/// A seller of `tenant` with a supplier under `terms`: its key and the supplier id.
+pub async fn seller_with_terms(
+    app: &TestApp,
+    tenant: &str,
+    terms: pb::ContractTerms,
+) -> (String, String) {
+    let key = app.seller_key(tenant).await;
+    let mut contracts = app.contracts(crate::Auth::key(&key));
+    let supplier = supplier_with_contract(&mut contracts, terms).await;
+    (key, supplier)
+}
+
+/// [`terms`] with the supplier deciding every return first (`auto_authorize = false`).
+pub fn supplier_decides_terms() -> pb::ContractTerms {
+    pb::ContractTerms {
+        auto_authorize: false,
+        ..terms()
+    }
+}
+
+/// A DEFECTIVE claim for one tee of [`order`] (delivered 5 days ago) with these evidence links.
+pub fn defective(
+    supplier_id: &str,
+    order_id: &str,
+    evidence: &[&str],
+) -> pb::AuthorizeReturnRequest {
+    pb::AuthorizeReturnRequest {
+        items: vec![pb::ReturnItem {
+            sku: "TEE-M".into(),
+            quantity: 1,
+        }],
+        reason: pb::ReturnReason::Defective as i32,
+        evidence_uris: evidence.iter().map(|e| e.to_string()).collect(),
+        ..changed_mind(supplier_id, order_id)
+    }
+}
+
+/// A CHANGED_MIND return of the swimwear line of [`order`], delivered `delivered_days_ago` days ago.
+pub fn swimwear_changed_mind(
+    supplier_id: &str,
+    order_id: &str,
+    delivered_days_ago: i64,
+) -> pb::AuthorizeReturnRequest {
+    pb::AuthorizeReturnRequest {
+        order: Some(order(supplier_id, order_id, delivered_days_ago)),
+        items: vec![pb::ReturnItem {
+            sku: "SWIM-1".into(),
+            quantity: 1,
+        }],
+        ..changed_mind(supplier_id, order_id)
+    }
+}
+
+/// [`changed_mind`] for `quantity` tees.
+pub fn tees(supplier_id: &str, order_id: &str, quantity: i32) -> pb::AuthorizeReturnRequest {
+    pb::AuthorizeReturnRequest {
+        items: vec![pb::ReturnItem {
+            sku: "TEE-M".into(),
+            quantity,
+        }],
+        ..changed_mind(supplier_id, order_id)
+    }
+}
+
+/// Sends `request` with a fresh idempotency key and returns the stored return; panics on an error.
+pub async fn authorize(
+    app: &TestApp,
+    key: &str,
+    request: pb::AuthorizeReturnRequest,
+) -> pb::Return {
+    let idempotency = uuid::Uuid::new_v4().to_string();
+    app.returns(crate::Auth::key(key).idempotent(&idempotency))
+        .authorize_return(request)
+        .await
+        .expect("authorize return")
+        .into_inner()
+        .return_case
+        .expect("return_case")
+}
+
+/// Reads one return; panics on an error.
+pub async fn get_return(app: &TestApp, key: &str, return_id: &str) -> pb::Return {
+    app.returns(crate::Auth::key(key))
+        .get_return(pb::GetReturnRequest {
+            return_id: return_id.into(),
+        })
+        .await
+        .expect("get return")
+        .into_inner()
+        .return_case
+        .expect("return_case")
+}
+
+/// Every return of the caller's tenant (one page of up to 500), newest first.
+pub async fn list_returns(app: &TestApp, key: &str) -> Vec<pb::Return> {
+    app.returns(crate::Auth::key(key))
+        .list_returns(pb::ListReturnsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("list returns")
+        .into_inner()
+        .returns
+}
+
+/// Every event of one return (one page of up to 500), oldest first.
+pub async fn return_events(app: &TestApp, key: &str, return_id: &str) -> Vec<pb::ReturnEvent> {
+    app.returns(crate::Auth::key(key))
+        .list_return_events(pb::ListReturnEventsRequest {
+            return_id: return_id.into(),
+            page_size: 500,
+            page_token: String::new(),
+        })
+        .await
+        .expect("list return events")
+        .into_inner()
+        .events
+}
+
+/// RecordShipment of `return_id` at `expected_version`, carried by DHL.
+pub fn ship_request(return_id: &str, expected_version: i64) -> pb::RecordShipmentRequest {
+    pb::RecordShipmentRequest {
+        return_id: return_id.into(),
+        expected_version,
+        shipment: Some(pb::Shipment {
+            carrier: "DHL".into(),
+            tracking_number: "JJD000".into(),
+            ..Default::default()
+        }),
+    }
+}
+
+/// RecordReceipt of every returned unit.
+pub fn receive_request(return_id: &str, expected_version: i64) -> pb::RecordReceiptRequest {
+    pb::RecordReceiptRequest {
+        return_id: return_id.into(),
+        expected_version,
+        receipt: Some(pb::Receipt::default()),
+    }
+}
+
+/// RecordInspection with outcome PASSED.
+pub fn inspect_request(return_id: &str, expected_version: i64) -> pb::RecordInspectionRequest {
+    pb::RecordInspectionRequest {
+        return_id: return_id.into(),
+        expected_version,
+        inspection: Some(pb::Inspection {
+            outcome: pb::InspectionOutcome::Passed as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+/// ResolveReturn as a REFUND of every returned unit.
+pub fn refund_request(return_id: &str, expected_version: i64) -> pb::ResolveReturnRequest {
+    pb::ResolveReturnRequest {
+        return_id: return_id.into(),
+        expected_version,
+        resolution: Some(pb::ResolutionSpec {
+            resolution: pb::Resolution::Refund as i32,
+            ..Default::default()
+        }),
+        note: String::new(),
+    }
+}
+
+/// ResolveReturn as a PARTIAL_REFUND: the customer keeps the goods with a 10.00 EUR allowance.
+pub fn partial_refund_request(return_id: &str, expected_version: i64) -> pb::ResolveReturnRequest {
+    pb::ResolveReturnRequest {
+        return_id: return_id.into(),
+        expected_version,
+        resolution: Some(pb::ResolutionSpec {
+            resolution: pb::Resolution::PartialRefund as i32,
+            allowance: Some(eur(1000)),
+            ..Default::default()
+        }),
+        note: "keeps it with an allowance".into(),
+    }
+}
+
+/// CancelReturn with a reason.
+pub fn cancel_request(return_id: &str, expected_version: i64) -> pb::CancelReturnRequest {
+    pb::CancelReturnRequest {
+        return_id: return_id.into(),
+        expected_version,
+        reason: "customer withdrew the request".into(),
+    }
+}
+
+/// AddEvidence of one https photo.
+pub fn evidence_request(return_id: &str, expected_version: i64) -> pb::AddEvidenceRequest {
+    pb::AddEvidenceRequest {
+        return_id: return_id.into(),
+        expected_version,
+        evidence: vec![pb::Evidence {
+            uri: "https://photos.example/1.jpg".into(),
+            description: "the label".into(),
+            ..Default::default()
+        }],
+    }
+}
+
+/// The `ErrorInfo.metadata` of a failed call (empty when it has none).
+pub fn error_metadata(status: &tonic::Status) -> std::collections::HashMap<String, String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|i| i.metadata)
+        .unwrap_or_default()
+}

@@ -130,6 +130,9 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     settings.database.url = url;
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
     settings.server.readiness_interval_secs = 1;
+    // Tests run the expiry sweep themselves (`expire_overdue`), so the server's own round must not
+    // race them once a manual clock has been moved past a deadline.
+    settings.server.expiry_sweep_secs = 24 * 3600;
     let store = returnbridge_server::open_migrated_store(&settings)
         .await
         .expect("store");
@@ -141,15 +144,9 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     let server_store = store.clone();
     let server_clock = clock.clone();
     let server = tokio::spawn(async move {
-        returnbridge_server::run(
-            &settings,
-            server_store,
-            Arc::new(SystemClock),
-            listener,
-            async {
-                let _ = stopped.await;
-            },
-        )
+        returnbridge_server::run(&settings, server_store, server_clock, listener, async {
+            let _ = stopped.await;
+        })
         .await
     });
     let channel = Channel::from_shared(format!("http://{addr}"))

@@ -1,5 +1,10 @@
 //! Contracts and seller settings: the ContractService handlers' logic, and the reads other services
 //! (AuthorizeReturn) make of them, decoded into the domain.
+//!
+//! Statutory floors are applied on top, never stored into either: a contract window shorter than the
+//! customer's statutory one is accepted (the supplier's deal with the seller) and outlasted by the
+//! statute in the decision, and a customer restocking fee above a profile's cap is accepted and
+//! capped per return (`SellerSettings::customer_fee`), as the proto's SellerSettings comment says.
 
 use crate::ApiContext;
 use crate::convert::contract::{
@@ -144,6 +149,12 @@ pub(crate) async fn publish(
     answer(applied, render)
 }
 
+/// Which version GetContract reads.
+enum Which {
+    Version(i64),
+    At(DateTime<Utc>),
+}
+
 /// GetContract: by version number, or in effect at an instant (default now).
 pub(crate) async fn get(
     ctx: &ApiContext,
@@ -157,34 +168,28 @@ pub(crate) async fn get(
     let req = request.into_inner();
     let mut v = Violations::default();
     let supplier = supplier_id(&req.supplier_id, "supplier_id", &mut v);
-    let selector = match req.selector {
-        None => Some(Selector::EffectiveAt(crate::convert::timestamp(
-            ctx.clock.now(),
-        ))),
-        Some(Selector::Version(n)) if n < 1 => {
+    let which = match req.selector {
+        None => Some(Which::At(ctx.clock.now())),
+        Some(Selector::Version(n)) if n >= 1 => Some(Which::Version(n)),
+        Some(Selector::Version(_)) => {
             v.add("version", "must be 1 or more");
             None
         }
-        other => other,
-    };
-    let at = match &selector {
-        Some(Selector::EffectiveAt(t)) => instant(t, "effective_at", &mut v),
-        _ => None,
+        Some(Selector::EffectiveAt(t)) => instant(&t, "effective_at", &mut v).map(Which::At),
     };
     v.finish()?;
     let supplier = supplier.expect("an unparsed id recorded a violation");
-    let found = match (selector, at) {
-        (Some(Selector::Version(n)), _) => ctx
+    let found = match which.expect("an unparsed selector recorded a violation") {
+        Which::Version(n) => ctx
             .store
             .contract_version(&caller.tenant, supplier, n)
             .await?
             .ok_or_else(|| contract_not_found(supplier, format!("version {n}")))?,
-        (_, Some(at)) => ctx
+        Which::At(at) => ctx
             .store
             .contract_in_effect(&caller.tenant, supplier, at)
             .await?
             .ok_or_else(|| contract_not_found(supplier, format!("at {}", at.to_rfc3339())))?,
-        _ => unreachable!("every selector was checked above"),
     };
     Ok(pb::GetContractResponse {
         contract: Some(contract_to_proto(&found)?),

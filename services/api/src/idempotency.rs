@@ -9,7 +9,8 @@ use tonic::metadata::MetadataMap;
 
 /// Metadata key carrying the caller's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-const MAX_LEN: usize = 255;
+/// As return_service.proto documents: 1 to 200 printable ASCII characters.
+const MAX_LEN: usize = 200;
 
 /// Reads the key; `required` makes its absence an INVALID_ARGUMENT.
 pub fn idempotency_key(metadata: &MetadataMap, required: bool) -> Result<Option<String>, ApiError> {

@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod convert;
 pub mod error;
 pub mod idempotency;
+mod liability;
 pub mod paging;
 pub mod returns;
 mod unimplemented;
@@ -19,8 +20,9 @@ use returnbridge_store::Store;
 use std::sync::Arc;
 
 pub use contract_service::ContractApi;
+pub use liability::LiabilityApi;
 pub use returns::ReturnApi;
-pub use unimplemented::{LiabilityApi, SlaApi};
+pub use unimplemented::SlaApi;
 
 /// What every handler shares: the store, the authenticator over it, and the clock.
 #[derive(Clone)]

@@ -2,19 +2,11 @@
 //! these types exist so the server registers every v1 service (and reflection lists them) from the
 //! start. Each becomes a real module as its issue lands.
 
-use returnbridge_proto::v1::liability_service_server::LiabilityService;
 use returnbridge_proto::v1::sla_service_server::SlaService;
-
-/// LiabilityService (quotes, splits, settlement statements).
-#[derive(Debug, Default, Clone)]
-pub struct LiabilityApi;
 
 /// SlaService (supplier SLA reports and analytics).
 #[derive(Debug, Default, Clone)]
 pub struct SlaApi;
-
-#[tonic::async_trait]
-impl LiabilityService for LiabilityApi {}
 
 #[tonic::async_trait]
 impl SlaService for SlaApi {}

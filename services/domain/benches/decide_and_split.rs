@@ -55,7 +55,7 @@ fn setup() -> Setup {
     let request = ReturnRequest {
         order: OrderFacts {
             order_id: OrderRef::parse("SO-1001").unwrap(),
-            supplier: supplier.clone(),
+            supplier,
             ordered_at: delivered_at - TimeDelta::days(4),
             delivered_at,
             jurisdiction: Jurisdiction::Eu,
@@ -121,6 +121,24 @@ fn bench(c: &mut Criterion) {
         )
     };
     c.bench_function("decide (10 items)", |b| b.iter(run_decide));
+    let decision = run_decide();
+    let input = SplitInput {
+        order: &s.request.order,
+        reason: s.request.reason,
+        items: &s.request.items,
+        decision: &decision,
+        contract: &s.contract,
+        profile: &EU,
+        settings: &s.settings,
+        resolution: &Resolution::Refund,
+        label_cost: s.request.label_cost_estimate,
+        label_paid_by: LabelPaidBy::Seller,
+        compensation: None,
+        inspection: Inspection::Passed,
+    };
+    c.bench_function("split (10 items)", |b| {
+        b.iter(|| split(black_box(&input)).unwrap())
+    });
     c.bench_function("decide + split (10 items)", |b| {
         b.iter(|| {
             let decision = run_decide();

@@ -39,6 +39,11 @@ impl Violations {
             .ok()
     }
 
+    /// Adds every violation of `other`, as they are.
+    pub fn append(&mut self, other: Violations) {
+        self.0.extend(other.0);
+    }
+
     /// Moves violations found in a nested message under `prefix`.
     pub fn extend_prefixed(&mut self, prefix: &str, other: Violations) {
         for v in other.0 {

@@ -10,6 +10,22 @@
 //!   enough);
 //! - the **seller** funds A itself.
 //!
+//! # Readings of DESIGN.md
+//! - OUTBOUND_SHIPPING is due back only when the sale is undone (REFUND, STORE_CREDIT), pro rata to
+//!   the resolved units' price for a partial return. EXCHANGE and REPLACEMENT keep the sale.
+//! - A customer fee never makes the seller gain from a return: it is capped by the statute on a
+//!   withdrawal, and by what the seller would otherwise bear.
+//! - Goods sold below cost: the supplier funds at most the price, so no share is negative.
+//! - Customer damage: the customer bears the deduction, the label and (unless a statutory
+//!   withdrawal refunds it) the outbound; the seller refunds the price above the deduction.
+//! - Missing original packaging voids the supplier's no-fault credit; the seller bears it, and the
+//!   customer bears only what the no-fault row already gives them.
+//! - A policy gap on a fault claim (statute or seller policy only) puts every supplier or carrier
+//!   share on the seller.
+//! - Keep-with-allowance follows the fault row (FULL_RETAIL supplier, WHOLESALE in the price's
+//!   cost/margin proportions, carrier, else seller); goodwill is the seller's; LATE_DELIVERY
+//!   compensation is a contract claim against the supplier.
+//!
 //! # Exactness
 //! Every component's allocations sum exactly to the component, no allocation is negative, and every
 //! sum is checked (overflow is an error). Shares come from `apply_bps` (rounded toward zero, the rest
@@ -18,7 +34,7 @@
 
 use crate::contract::{ContractVersion, SellerSettings};
 use crate::currency::Currency;
-use crate::decision::{Clause, Decision, Outcome};
+use crate::decision::{Clause, Decision, FaultClass, Outcome};
 use crate::money::{Money, MoneyError, allocate};
 use crate::order::{OrderFacts, ReturnItem, ReturnReason, Sku};
 use crate::statute::{Jurisdiction, StatutoryProfile};
@@ -382,7 +398,7 @@ fn check(input: &SplitInput<'_>) -> Result<(), LiabilityError> {
         }
         _ => {}
     }
-    if d.fault == crate::decision::FaultClass::LateDelivery {
+    if d.fault == FaultClass::LateDelivery {
         return match input.resolution {
             Resolution::Refund | Resolution::StoreCredit => Ok(()),
             other => Err(LiabilityError::ResolutionNotApplicable(other.as_str())),

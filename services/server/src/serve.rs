@@ -67,7 +67,9 @@ pub async fn run(
             api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))),
         )
         .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi::new(ctx.clone()))))
-        .add_optional_service(api.then(|| LiabilityServiceServer::new(LiabilityApi)))
+        .add_optional_service(
+            api.then(|| LiabilityServiceServer::new(LiabilityApi::new(ctx.clone()))),
+        )
         .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi)))
         .add_optional_service(
             gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)),

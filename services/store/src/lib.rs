@@ -7,6 +7,7 @@
 mod contracts;
 mod error;
 mod keys;
+mod liability;
 mod postgres;
 mod returns;
 mod rows;
@@ -25,6 +26,9 @@ pub use contracts::{
 };
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
+pub use liability::{
+    LedgerEntry, LiabilityStore, NewSettlement, SettlementScope, SettlementSums, StoredSettlement,
+};
 pub use postgres::{PgStore, scratch_database};
 pub use returns::{
     AuthorizePlan, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnRow, ReturnStore,
@@ -99,7 +103,7 @@ pub enum Applied<T> {
 /// [`ReturnStore`]. Every method is scoped by tenant where the data is a tenant's: another tenant's
 /// row is simply not found.
 #[async_trait]
-pub trait Store: ContractStore + ReturnStore + Send + Sync + 'static {
+pub trait Store: ContractStore + ReturnStore + LiabilityStore + Send + Sync + 'static {
     /// Applies pending migrations (embedded in the binary; checksums verified).
     async fn migrate(&self) -> Result<(), StoreError>;
 

@@ -104,6 +104,8 @@ pub struct ReturnUpdate {
     pub outbox: Option<NewOutboxMessage>,
     /// Units no longer coming back, per SKU (cancelled, expired, rejected by the supplier).
     pub release: Vec<(String, i64)>,
+    /// The final liability split and its ledger postings, when the change resolves the return.
+    pub settlement: Option<crate::NewSettlement>,
 }
 
 /// Units already returned per SKU of one order, across all its returns.

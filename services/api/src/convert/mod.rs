@@ -1,6 +1,7 @@
 //! proto <-> domain conversions. Parsing here is the edge: past it, values are trusted.
 
 pub mod contract;
+pub mod liability;
 pub mod returns;
 pub mod settings;
 pub mod supplier;

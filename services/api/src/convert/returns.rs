@@ -123,7 +123,7 @@ fn outcome(o: Outcome) -> pb::DecisionOutcome {
 }
 
 /// A clause, with the basis of the reason that rests on it.
-fn clause(c: &Clause) -> (pb::Basis, pb::Clause) {
+pub fn clause(c: &Clause) -> (pb::Basis, pb::Clause) {
     match c {
         Clause::Contract {
             version,

@@ -137,9 +137,7 @@ pub fn supplier_changes(
     if let Some(id) = id
         && let Err(DomainError::InvalidArgument(own)) = changes.check_for(id)
     {
-        for f in own.as_slice() {
-            v.add(f.field.clone(), f.description.clone());
-        }
+        v.append(own);
     }
     v.finish()?;
     Ok((id.expect("an unparsed id recorded a violation"), changes))

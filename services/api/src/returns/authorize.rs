@@ -116,9 +116,7 @@ fn parse(req: &pb::AuthorizeReturnRequest, now: DateTime<Utc>) -> Result<ReturnR
         Ok(parsed) if v.is_empty() => Ok(parsed),
         Ok(_) => Err(DomainError::InvalidArgument(v).into()),
         Err(DomainError::InvalidArgument(domain)) => {
-            for f in domain.as_slice() {
-                v.add(f.field.clone(), f.description.clone());
-            }
+            v.append(domain);
             Err(DomainError::InvalidArgument(v).into())
         }
         Err(other) => Err(other.into()),
@@ -271,10 +269,7 @@ impl Facts<'_> {
             seller_id: self.tenant.to_string(),
             supplier_id: order.supplier.to_string(),
             supplier_return: Some(supplier_view(doc, self.request)),
-            deadlines: doc
-                .supplier_requests
-                .first()
-                .and_then(|r| r.deadlines.clone()),
+            deadlines: doc.supplier_requests.first().and_then(|r| r.deadlines),
             credit_requested: None,
             trigger_event: pb::ReturnEventType::Decided as i32,
             failover: false,

@@ -7,21 +7,25 @@ use super::return_id;
 use crate::ApiContext;
 use crate::auth::Principal;
 use crate::convert::contract::instant;
+use crate::convert::liability::{sides, split_to_proto};
+use crate::convert::money_to_proto;
 use crate::convert::returns::status_to_proto;
 use crate::convert::{money_input, timestamp};
 use crate::error::ApiError;
 use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::liability::compute::{SplitAsk, decided_under, decision_of, split_of};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::ids::{ReturnId, TenantId};
+use returnbridge_domain::liability::LiabilitySplit;
 use returnbridge_domain::lifecycle::{ReturnStatus, Transition};
 use returnbridge_domain::order::EvidenceUri;
 use returnbridge_domain::order_input::{MAX_CLOCK_SKEW, MAX_COMMENT_CHARS, MAX_EVIDENCE};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::{ReturnRow, ReturnUpdate, StoreError};
+use returnbridge_store::{LedgerEntry, NewSettlement, ReturnRow, ReturnUpdate, StoreError};
 use tonic::Request;
 
 /// What one change does to a return.
@@ -34,6 +38,8 @@ pub(super) struct Step {
     pub detail: pb::return_event::Detail,
     /// A note for people.
     pub note: String,
+    /// The final liability split, when the change resolves the return.
+    pub settlement: Option<NewSettlement>,
 }
 
 /// Edits the document of a return for one change, or refuses it.
@@ -102,16 +108,16 @@ pub(super) async fn apply(
         } else {
             Vec::new()
         };
-        let changed = (from != to).then_some((from, to));
+        // A change that keeps the status (evidence) records it as both from and to.
         let event = event(
             &doc,
             step.event_type,
             actor,
-            changed.map(|c| c.0),
-            changed.map(|c| c.1),
+            Some(from),
+            Some(to),
             now,
-            step.note,
-            step.detail,
+            step.note.clone(),
+            step.detail.clone(),
         );
         Ok(ReturnUpdate {
             row: ReturnRow {
@@ -125,6 +131,7 @@ pub(super) async fn apply(
             event,
             outbox: None,
             release,
+            settlement: step.settlement,
         })
     };
     let encode = |row: &ReturnRow| row.document.clone();
@@ -301,6 +308,7 @@ pub(super) async fn record_shipment(
             event_type: pb::ReturnEventType::Shipped,
             detail: pb::return_event::Detail::Shipment(recorded),
             note: String::new(),
+            settlement: None,
         })
     };
     let doc = run(
@@ -348,6 +356,7 @@ pub(super) async fn record_receipt(
             event_type: pb::ReturnEventType::Received,
             detail: pb::return_event::Detail::Receipt(recorded),
             note: String::new(),
+            settlement: None,
         })
     };
     let doc = run(
@@ -435,6 +444,7 @@ pub(super) async fn record_inspection(
             event_type: pb::ReturnEventType::Inspected,
             detail: pb::return_event::Detail::Inspection(recorded),
             note: String::new(),
+            settlement: None,
         })
     };
     let doc = run(
@@ -460,6 +470,14 @@ pub(super) async fn resolve(
     let Some(spec) = req.resolution.clone() else {
         return Err(DomainError::invalid("resolution", "is required").into());
     };
+    // What the split needs besides the locked row is immutable (the contract version) or read
+    // before the transaction (the seller's settings).
+    let current = ctx
+        .store
+        .get_return(&call.caller.tenant, call.id)
+        .await?
+        .ok_or_else(|| not_found(call.id))?;
+    let under = decided_under(ctx, &call.caller.tenant, &decode(&current)?).await?;
     let actor = Actor::seller(&call.caller).proto;
     let now = call.now;
     let note = req.note.clone();
@@ -502,24 +520,38 @@ pub(super) async fn resolve(
         let without_return = row.status == ReturnStatus::Authorized
             && (claim_kind != pb::ClaimKind::Return as i32
                 || resolution == pb::Resolution::PartialRefund);
+        let transition = if without_return {
+            Transition::ResolveWithoutReturn
+        } else {
+            Transition::Resolve
+        };
+        transition.apply(row.status)?;
+        let (parsed, decision) = decision_of(doc, &under)?;
+        let ask = SplitAsk {
+            spec: &spec,
+            inspection: doc.inspection.as_ref(),
+            assumed_outcome: None,
+            label_cost: doc.label_cost.as_ref(),
+            field: "resolution",
+        };
+        let split = split_of(&parsed, &decision, &under, &ask)?;
+        let shown = split_to_proto(&split, &doc.return_id, false, now);
         let recorded = pb::ResolutionRecord {
             spec: Some(spec.clone()),
-            customer_refund: None,
-            customer_charge: None,
+            customer_refund: shown.customer_refund.clone(),
+            customer_charge: shown.customer_charge.clone(),
             resolve_time: Some(timestamp(now)),
             resolved_by: Some(actor.clone()),
             note: note.clone(),
         };
         doc.resolution = Some(recorded.clone());
+        let settlement = settlement(doc, &split, &shown, row, now);
         Ok(Step {
-            transition: Some(if without_return {
-                Transition::ResolveWithoutReturn
-            } else {
-                Transition::Resolve
-            }),
+            transition: Some(transition),
             event_type: pb::ReturnEventType::Resolved,
             detail: pb::return_event::Detail::Resolution(recorded),
             note: note.clone(),
+            settlement: Some(settlement),
         })
     };
     let doc = run(
@@ -531,10 +563,70 @@ pub(super) async fn resolve(
         &edit,
     )
     .await?;
+    let split = ctx
+        .store
+        .liability_split(&call.caller.tenant, call.id)
+        .await?
+        .map(|bytes| pb::LiabilitySplit::decode(bytes.as_slice()))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("split of {}: {e}", call.id)))?;
     Ok(pb::ResolveReturnResponse {
         return_case: Some(doc),
-        split: None,
+        split,
     })
+}
+
+/// The resolved return's line in its supplier's settlement, and its ledger postings.
+fn settlement(
+    doc: &pb::Return,
+    split: &LiabilitySplit,
+    shown: &pb::LiabilitySplit,
+    row: &ReturnRow,
+    now: DateTime<Utc>,
+) -> NewSettlement {
+    let (owed_to_seller, owed_to_supplier) = sides(split.supplier_net_to_seller);
+    let line = pb::SettlementLine {
+        return_id: doc.return_id.clone(),
+        order_id: row.order_id.clone(),
+        external_reference: doc.external_reference.clone(),
+        resolve_time: Some(timestamp(now)),
+        reason: doc.reason,
+        resolution: shown.resolution,
+        fault_class: shown.fault_class,
+        supplier_owes_seller: Some(money_to_proto(owed_to_seller)),
+        seller_owes_supplier: Some(money_to_proto(owed_to_supplier)),
+        net: shown.supplier_net_to_seller.clone(),
+        contract_version: split.contract_version,
+    };
+    NewSettlement {
+        supplier: row.supplier,
+        currency: split.currency.code().to_owned(),
+        resolved_at: now,
+        contract_version: split.contract_version,
+        profile_version: split.profile_version.to_owned(),
+        supplier_owes_seller: owed_to_seller.amount_minor,
+        seller_owes_supplier: owed_to_supplier.amount_minor,
+        split: shown.encode_to_vec(),
+        line: line.encode_to_vec(),
+        entries: split
+            .allocations
+            .iter()
+            .map(|a| LedgerEntry {
+                party: a.party.as_str().to_owned(),
+                component: a.component.as_str().to_owned(),
+                amount: a.amount.amount_minor,
+                rule: a.rule.as_str().to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn not_found(id: ReturnId) -> ApiError {
+    DomainError::NotFound {
+        resource: "RETURN",
+        id: id.to_string(),
+    }
+    .into()
 }
 
 pub(super) async fn cancel(
@@ -561,6 +653,7 @@ pub(super) async fn cancel(
             event_type: pb::ReturnEventType::Cancelled,
             detail: pb::return_event::Detail::Cancellation(recorded),
             note: reason.clone(),
+            settlement: None,
         })
     };
     let doc = run(
@@ -626,6 +719,7 @@ pub(super) async fn add_evidence(
             event_type: pb::ReturnEventType::EvidenceAdded,
             detail: pb::return_event::Detail::Evidence(pb::EvidenceAdded { items: added }),
             note: String::new(),
+            settlement: None,
         })
     };
     let doc = run(ctx, &call, "AddEvidence", &req, req.expected_version, &edit).await?;
@@ -659,6 +753,7 @@ pub(super) async fn expire(
                 cancelled_by: Some(Actor::system().proto),
             }),
             note: "not shipped by the ship-by deadline".into(),
+            settlement: None,
         })
     };
     match apply(ctx, tenant, id, 0, &Actor::system(), None, now, &edit).await {

@@ -4,15 +4,22 @@ use crate::ApiContext;
 use crate::convert::contract::instant;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
+use chrono::TimeDelta;
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::order::{Category, Sku};
+use returnbridge_domain::order_input::MAX_CLOCK_SKEW;
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::SalesRecord;
+use std::collections::HashSet;
 use tonic::Request;
 
 /// Most records one call may carry.
 const MAX_RECORDS: usize = 1000;
+/// Most units one record may report.
+const MAX_UNITS: i64 = 1_000_000_000_000;
+/// Longest period one record may cover.
+const MAX_PERIOD: TimeDelta = TimeDelta::days(366);
 
 pub(super) async fn record(
     ctx: &ApiContext,
@@ -34,6 +41,8 @@ pub(super) async fn record(
         "records",
         format!("at most {MAX_RECORDS} per call"),
     );
+    let now = ctx.clock.now();
+    let mut seen = HashSet::new();
     let mut records = Vec::new();
     for (i, r) in req.records.iter().enumerate() {
         let field = |f: &str| format!("records[{i}].{f}");
@@ -46,9 +55,9 @@ pub(super) async fn record(
                 .map(|c| c.as_str().to_owned())
         };
         v.check(
-            r.units_sold >= 0,
+            (0..=MAX_UNITS).contains(&r.units_sold),
             field("units_sold"),
-            "must not be negative",
+            format!("must be between 0 and {MAX_UNITS}"),
         );
         let period = r.period.as_ref();
         let start = period
@@ -58,7 +67,23 @@ pub(super) async fn record(
             .and_then(|p| p.end_time.as_ref())
             .and_then(|t| instant(t, &field("period.end_time"), &mut v));
         match (start, end) {
-            (Some(s), Some(e)) if s < e => {}
+            (Some(s), Some(e)) if s < e => {
+                v.check(
+                    e - s <= MAX_PERIOD,
+                    field("period"),
+                    "must cover at most 366 days",
+                );
+                v.check(
+                    e <= now + MAX_CLOCK_SKEW,
+                    field("period.end_time"),
+                    "lies in the future; report sales of periods that have ended",
+                );
+                v.check(
+                    seen.insert((r.supplier_id.as_str(), r.sku.as_str(), s, e)),
+                    format!("records[{i}]"),
+                    "repeats an earlier record's supplier, SKU and period; send one record for them",
+                );
+            }
             (Some(_), Some(_)) => v.add(field("period"), "start_time must be before end_time"),
             _ => v.add(field("period"), "needs start_time and end_time"),
         }
@@ -78,7 +103,7 @@ pub(super) async fn record(
     v.finish()?;
     let (inserted, replaced) = ctx
         .store
-        .record_sales(&caller.tenant, &records, ctx.clock.now())
+        .record_sales(&caller.tenant, &records, now)
         .await?;
     Ok(pb::RecordSalesResponse {
         inserted_count: inserted as i32,

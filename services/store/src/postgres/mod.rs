@@ -1,6 +1,7 @@
 //! The PostgreSQL store: production, shared by every api and gateway replica.
 
 mod contracts;
+mod liability;
 mod returns;
 
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};

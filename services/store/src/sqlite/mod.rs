@@ -3,6 +3,7 @@
 //! stored as canonical text (fixed-width UTC), which compares in time order.
 
 mod contracts;
+mod liability;
 mod returns;
 
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};

@@ -244,6 +244,9 @@ impl ReturnStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         adjust_units(&mut tx, tenant, &current.order_id, &update.release, -1).await?;
+        if let Some(settlement) = &update.settlement {
+            super::liability::insert_settlement(&mut tx, tenant, id, settlement).await?;
+        }
         if let Some(message) = &update.outbox {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
