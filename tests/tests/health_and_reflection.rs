@@ -1,7 +1,7 @@
 //! What a stock gRPC client sees: health, reflection, and UNIMPLEMENTED for RPCs not built yet.
 
 use returnbridge_proto::v1 as pb;
-use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
+use returnbridge_proto::v1::sla_service_client::SlaServiceClient;
 use returnbridge_tests::{Auth, spawn_app};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
