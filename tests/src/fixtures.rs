@@ -180,7 +180,7 @@ pub fn defective(
     }
 }
 
-/// A CHANGED_MIND return of the swimwear line of [`order`], delivered `delivered_days_ago` days ago.
+/// A CHANGED_MIND return of the swimwear line of [`order`], delivered that many days ago.
 pub fn swimwear_changed_mind(
     supplier_id: &str,
     order_id: &str,

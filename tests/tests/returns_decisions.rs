@@ -65,8 +65,7 @@ async fn a_defective_claim_with_https_evidence_is_authorized_on_contract_and_sta
 }
 
 #[tokio::test]
-async fn swimwear_returned_for_a_change_of_mind_within_the_eu_withdrawal_is_authorized_on_the_statute_as_a_policy_gap()
- {
+async fn changed_mind_swimwear_within_the_eu_withdrawal_is_a_policy_gap_authorized_by_statute() {
     let app = spawn_app().await;
     let (key, supplier) = seller_with_supplier(&app, "acme").await;
     let r = authorize(&app, &key, swimwear_changed_mind(&supplier, "ORDER-1", 5)).await;
@@ -133,8 +132,7 @@ async fn a_change_of_mind_inside_both_windows_rests_on_contract_and_statute() {
 }
 
 #[tokio::test]
-async fn the_stored_decision_records_the_contract_version_in_effect_at_the_order_time_and_the_profile()
- {
+async fn a_decision_records_the_contract_version_of_the_order_time_and_the_statutory_profile() {
     let app = spawn_app().await;
     let (key, supplier) = seller_with_supplier(&app, "acme").await;
     // Version 2, from a minute ago, makes the supplier decide every return first.
@@ -172,7 +170,7 @@ async fn the_stored_decision_records_the_contract_version_in_effect_at_the_order
         Some(d)
     );
 
-    // Ordered and delivered just now (a US customer, so no statute overrides the supplier): version 2.
+    // Ordered and delivered just now, to a US customer (no statute overrides the supplier): v2.
     let mut fresh = changed_mind(&supplier, "ORDER-NEW");
     let o = fresh.order.as_mut().unwrap();
     o.order_time = Some(ts(Utc::now()));

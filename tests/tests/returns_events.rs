@@ -1,6 +1,6 @@
 //! WatchEvents: the tenant's events in sequence order, resumable from a cursor with no gap and no
-//! duplicate, live while watching, filtered, and strict about its arguments. Every read from a stream
-//! is bounded by a timeout, so a broken stream fails the test instead of hanging it.
+//! duplicate, live while watching, filtered, and strict about its arguments. Every read from a
+//! stream is bounded by a timeout, so a broken stream fails the test instead of hanging it.
 
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::fixtures::{

@@ -1,5 +1,5 @@
-//! The expiry sweep on a manual clock: AUTHORIZED returns not shipped by ship_by become EXPIRED, once;
-//! shipped or pending returns never do.
+//! The expiry sweep on a manual clock: AUTHORIZED returns not shipped by ship_by become EXPIRED,
+//! once; shipped or pending returns never do.
 
 use chrono::{Duration, Utc};
 use returnbridge_api::clock::ManualClock;

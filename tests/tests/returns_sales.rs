@@ -14,7 +14,7 @@ fn period(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<pb::TimeRange> {
     })
 }
 
-/// Sales of `sku` over the 30 days up to 2025-06-01: a fixed period, so two calls build the same one.
+/// Sales of `sku` in the 30 days up to 2025-06-01: a fixed period, so calls can repeat it.
 fn record(supplier: &str, sku: &str, units_sold: i64) -> pb::SalesRecord {
     let end = DateTime::parse_from_rfc3339("2025-06-01T00:00:00Z")
         .unwrap()

@@ -1,5 +1,5 @@
-//! ReturnService transitions through the real server: every move DESIGN.md's lifecycle allows, every
-//! move it forbids (FAILED_PRECONDITION, nothing changes), and optimistic concurrency on
+//! ReturnService transitions through the real server: every move DESIGN.md's lifecycle allows,
+//! every move it forbids (FAILED_PRECONDITION, nothing changes), and optimistic concurrency on
 //! `expected_version`.
 
 use returnbridge_proto::v1 as pb;
@@ -164,7 +164,7 @@ impl Seller {
         let r = match status {
             S::Authorized => authorized().await,
             S::PendingSupplier => {
-                // A supplier-fault claim the contract covers waits for a supplier that decides first.
+                // A covered supplier-fault claim waits for a supplier that decides first.
                 let evidence = ["https://photos.example/broken.jpg"];
                 authorize(
                     app,
@@ -242,8 +242,8 @@ async fn every_allowed_move_from(app: &TestApp, seller: &Seller, from: S) {
     }
 }
 
-/// Tries every move `from` forbids on one return in `from`: each is a status conflict, and the return
-/// and its trail stay exactly as they were.
+/// Tries every move `from` forbids on one return in `from`: each is a status conflict, and the
+/// return and its trail stay exactly as they were.
 async fn every_forbidden_move_from(app: &TestApp, seller: &Seller, from: S) {
     let mut c = seller.client(app);
     let before = seller.return_in(app, from).await;

@@ -33,6 +33,70 @@ pub enum Command {
     /// Manage suppliers through a running server's API.
     #[command(subcommand)]
     Suppliers(SuppliersCommand),
+    /// Look at and cancel returns through a running server's API.
+    #[command(subcommand)]
+    Returns(ReturnsCommand),
+    /// Print a supplier's settlement statement for a period.
+    Settlement(SettlementArgs),
+}
+
+/// `returns ...`
+#[derive(Debug, Subcommand)]
+pub enum ReturnsCommand {
+    /// Show one return: status, decision and its reasons.
+    Get {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The return's id.
+        return_id: String,
+    },
+    /// List returns, newest last, following every page.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only returns in this status (AUTHORIZED, IN_TRANSIT, ...); repeatable.
+        #[arg(long = "status")]
+        statuses: Vec<String>,
+        /// Only this supplier's returns.
+        #[arg(long)]
+        supplier: Option<String>,
+    },
+    /// Show a return's audit trail.
+    Events {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The return's id.
+        return_id: String,
+    },
+    /// Cancel a return.
+    Cancel {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The return's id.
+        return_id: String,
+        /// Why, for the audit trail.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+/// Flags of `settlement`.
+#[derive(Debug, Args)]
+pub struct SettlementArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The supplier's id.
+    #[arg(long)]
+    pub supplier: String,
+    /// ISO 4217 currency of the statement (amounts are never converted).
+    #[arg(long)]
+    pub currency: String,
+    /// Period start, RFC 3339 (inclusive).
+    #[arg(long)]
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// Period end, RFC 3339 (exclusive).
+    #[arg(long)]
+    pub to: chrono::DateTime<chrono::Utc>,
 }
 
 /// Flags of `serve`.

@@ -60,6 +60,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::keys::run(store, command).await
         }
         Command::Suppliers(command) => commands::suppliers::run(command).await,
+        Command::Returns(command) => commands::returns::run(command).await,
+        Command::Settlement(args) => commands::returns::settlement(args).await,
     }
 }
 

@@ -40,13 +40,7 @@ pub(super) async fn authorize(
     let now = ctx.clock.now();
     let parsed = parse(&req, now)?;
     let order = &parsed.order;
-    ctx.store
-        .get_supplier(&caller.tenant, order.supplier)
-        .await?
-        .ok_or_else(|| DomainError::NotFound {
-            resource: "SUPPLIER",
-            id: order.supplier.to_string(),
-        })?;
+    // One query answers both: an unknown supplier is NOT_FOUND, a known one may have no contract.
     let contract = contract_in_effect(ctx, &caller.tenant, order.supplier, order.ordered_at)
         .await?
         .ok_or_else(|| DomainError::FailedPrecondition {

@@ -1,4 +1,6 @@
 //! What each subcommand does.
 
+pub mod client;
 pub mod keys;
+pub mod returns;
 pub mod suppliers;

@@ -1,66 +1,15 @@
+use super::client::{Authenticated, explain};
 use crate::cli::{ClientArgs, SuppliersCommand};
-use anyhow::Context;
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
-use tonic::metadata::MetadataValue;
-use tonic::service::Interceptor;
-use tonic::transport::Channel;
-use tonic::{Request, Status};
-use tonic_types::StatusExt;
 
-/// Adds the API key (and an idempotency key, when given) to every call.
-#[derive(Clone)]
-struct Credentials {
-    authorization: MetadataValue<tonic::metadata::Ascii>,
-    idempotency_key: Option<MetadataValue<tonic::metadata::Ascii>>,
-}
-
-impl Interceptor for Credentials {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut()
-            .insert("authorization", self.authorization.clone());
-        if let Some(key) = &self.idempotency_key {
-            req.metadata_mut().insert("idempotency-key", key.clone());
-        }
-        Ok(req)
-    }
-}
-
-type Client =
-    ContractServiceClient<tonic::service::interceptor::InterceptedService<Channel, Credentials>>;
-
-async fn connect(args: &ClientArgs, idempotency_key: Option<&str>) -> anyhow::Result<Client> {
-    let channel = Channel::from_shared(args.server.clone())
-        .with_context(|| format!("bad --server {:?}", args.server))?
-        .connect()
-        .await
-        .with_context(|| format!("connecting to {}", args.server))?;
-    let credentials = Credentials {
-        authorization: format!("Bearer {}", args.api_key)
-            .parse()
-            .context("the API key holds characters that cannot be sent")?,
-        idempotency_key: idempotency_key
-            .map(|k| {
-                k.parse()
-                    .context("the idempotency key holds characters that cannot be sent")
-            })
-            .transpose()?,
-    };
-    Ok(ContractServiceClient::with_interceptor(
-        channel,
-        credentials,
+async fn connect(
+    args: &ClientArgs,
+    idempotency_key: Option<&str>,
+) -> anyhow::Result<ContractServiceClient<Authenticated>> {
+    Ok(ContractServiceClient::new(
+        super::client::connect(args, idempotency_key).await?,
     ))
-}
-
-/// A failed call as people read it: code, message, and each field violation.
-fn explain(status: Status) -> anyhow::Error {
-    let mut text = format!("{:?}: {}", status.code(), status.message());
-    if let Some(bad) = status.get_details_bad_request() {
-        for v in bad.field_violations {
-            text.push_str(&format!("\n  {}: {}", v.field, v.description));
-        }
-    }
-    anyhow::anyhow!(text)
 }
 
 fn connector(
