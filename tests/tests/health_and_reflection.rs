@@ -113,10 +113,9 @@ async fn reflection_v1alpha_answers_for_older_clients() {
 #[tokio::test]
 async fn rpcs_not_built_yet_answer_unimplemented() {
     let app = spawn_app().await;
-    let mut returns =
-        ReturnServiceClient::with_interceptor(app.channel.clone(), Auth::key("irrelevant"));
-    let err = returns
-        .get_return(pb::GetReturnRequest::default())
+    let mut sla = SlaServiceClient::with_interceptor(app.channel.clone(), Auth::key("irrelevant"));
+    let err = sla
+        .get_supplier_sla(pb::GetSupplierSlaRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unimplemented);

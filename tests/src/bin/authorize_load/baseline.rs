@@ -145,12 +145,13 @@ pub async fn bare_sqlx(
     sample: &Sample,
     tenants: usize,
     concurrency: usize,
+    pool_size: u32,
     duration: Duration,
     label: &str,
 ) -> anyhow::Result<Measured> {
     let fresh = FreshStore::create(args.database, &args.pg_url).await?;
     let options = StoreOptions {
-        max_connections: args.pool_size,
+        max_connections: pool_size,
         ..StoreOptions::default()
     };
     let sample = Arc::new(sample.clone());

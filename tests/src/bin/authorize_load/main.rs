@@ -118,8 +118,20 @@ async fn main() -> anyhow::Result<()> {
         }
         for &c in &args.concurrency {
             let label = format!("sqlx t={tenants} c={c}");
-            let m = baseline::bare_sqlx(&args, &sample, tenants, c, duration, &label).await?;
+            let pool = args.pool_size;
+            let m = baseline::bare_sqlx(&args, &sample, tenants, c, pool, duration, &label).await?;
             report.push(Row::new(Kind::Sqlx, Mode::Closed(c), tenants, m));
+            if args.database == Backend::Sqlite {
+                let label = format!("sqlx 1 conn t={tenants} c={c}");
+                let m =
+                    baseline::bare_sqlx(&args, &sample, tenants, c, 1, duration, &label).await?;
+                report.push(Row::new(
+                    Kind::SqlxOneConnection,
+                    Mode::Closed(c),
+                    tenants,
+                    m,
+                ));
+            }
         }
         if args.database == Backend::Postgres {
             let mut clients = args.concurrency.clone();
