@@ -8,42 +8,6 @@ use crate::statute::StatutoryProfile;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeSet;
 
-macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in proto order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The value's name as in the proto enum, without its prefix.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            /// Parses a value's name.
-            pub fn parse(raw: &str) -> Result<Self, String> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == raw).ok_or_else(|| {
-                    let names: Vec<_> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("unknown value {raw:?}; one of {}", names.join(", "))
-                })
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 named_enum!(
     /// How much of a supplier-fault return the supplier funds.
     DefectCoverage {

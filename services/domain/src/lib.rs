@@ -1,6 +1,9 @@
 //! Returnbridge's rules, free of I/O: every rule lives here once, and everything outside converts to
 //! and from these types at its edge.
 
+#[macro_use]
+mod named;
+
 pub mod auth;
 pub mod contract;
 pub mod contract_input;

@@ -8,72 +8,34 @@
 //! ```
 
 use crate::error::DomainError;
-use std::fmt;
 
-/// Where a return stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReturnStatus {
-    /// Received, not yet decided (transient: the decision is made in the same call).
-    Requested,
-    /// The customer may send the goods back (or is refunded without a return).
-    Authorized,
-    /// Waiting for the supplier's decision.
-    PendingSupplier,
-    /// Refused; terminal.
-    Rejected,
-    /// Shipped back by the customer.
-    InTransit,
-    /// Arrived at the supplier (or the seller's returns address).
-    Received,
-    /// Inspected; ready to resolve.
-    Inspected,
-    /// Refunded, credited, exchanged or replaced; terminal.
-    Resolved,
-    /// The customer did not ship by the ship-by deadline; terminal.
-    Expired,
-    /// Withdrawn; terminal.
-    Cancelled,
-}
+named_enum!(
+    /// Where a return stands.
+    ReturnStatus {
+        /// Received, not yet decided (transient: the decision is made in the same call).
+        Requested => "REQUESTED",
+        /// The customer may send the goods back (or is refunded without a return).
+        Authorized => "AUTHORIZED",
+        /// Waiting for the supplier's decision.
+        PendingSupplier => "PENDING_SUPPLIER",
+        /// Refused; terminal.
+        Rejected => "REJECTED",
+        /// Shipped back by the customer.
+        InTransit => "IN_TRANSIT",
+        /// Arrived at the supplier (or the seller's returns address).
+        Received => "RECEIVED",
+        /// Inspected; ready to resolve.
+        Inspected => "INSPECTED",
+        /// Refunded, credited, exchanged or replaced; terminal.
+        Resolved => "RESOLVED",
+        /// The customer did not ship by the ship-by deadline; terminal.
+        Expired => "EXPIRED",
+        /// Withdrawn; terminal.
+        Cancelled => "CANCELLED",
+    }
+);
 
 impl ReturnStatus {
-    /// Every status.
-    pub const ALL: [ReturnStatus; 10] = [
-        ReturnStatus::Requested,
-        ReturnStatus::Authorized,
-        ReturnStatus::PendingSupplier,
-        ReturnStatus::Rejected,
-        ReturnStatus::InTransit,
-        ReturnStatus::Received,
-        ReturnStatus::Inspected,
-        ReturnStatus::Resolved,
-        ReturnStatus::Expired,
-        ReturnStatus::Cancelled,
-    ];
-
-    /// The stored and displayed name (`PENDING_SUPPLIER`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReturnStatus::Requested => "REQUESTED",
-            ReturnStatus::Authorized => "AUTHORIZED",
-            ReturnStatus::PendingSupplier => "PENDING_SUPPLIER",
-            ReturnStatus::Rejected => "REJECTED",
-            ReturnStatus::InTransit => "IN_TRANSIT",
-            ReturnStatus::Received => "RECEIVED",
-            ReturnStatus::Inspected => "INSPECTED",
-            ReturnStatus::Resolved => "RESOLVED",
-            ReturnStatus::Expired => "EXPIRED",
-            ReturnStatus::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .ok_or_else(|| format!("unknown return status {raw:?}"))
-    }
-
     /// No transition leaves a terminal status.
     pub fn is_terminal(self) -> bool {
         matches!(
@@ -83,12 +45,6 @@ impl ReturnStatus {
                 | ReturnStatus::Expired
                 | ReturnStatus::Cancelled
         )
-    }
-}
-
-impl fmt::Display for ReturnStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -230,7 +186,7 @@ mod tests {
 
     #[test]
     fn nothing_leaves_a_terminal_status() {
-        for from in ReturnStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
+        for &from in ReturnStatus::ALL.iter().filter(|s| s.is_terminal()) {
             for t in TRANSITIONS {
                 assert!(t.apply(from).is_err(), "{t:?} from {from}");
             }
@@ -239,14 +195,14 @@ mod tests {
 
     #[test]
     fn every_non_terminal_status_can_be_cancelled() {
-        for from in ReturnStatus::ALL.into_iter().filter(|s| !s.is_terminal()) {
+        for &from in ReturnStatus::ALL.iter().filter(|s| !s.is_terminal()) {
             assert_eq!(Transition::Cancel.apply(from), Ok(Cancelled), "{from}");
         }
     }
 
     #[test]
     fn only_authorized_returns_expire_or_resolve_without_a_return() {
-        for from in ReturnStatus::ALL {
+        for &from in ReturnStatus::ALL {
             assert_eq!(Transition::Expire.apply(from).is_ok(), from == Authorized);
             assert_eq!(
                 Transition::ResolveWithoutReturn.apply(from).is_ok(),
@@ -268,7 +224,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_their_names() {
-        for s in ReturnStatus::ALL {
+        for &s in ReturnStatus::ALL {
             assert_eq!(ReturnStatus::parse(s.as_str()), Ok(s));
         }
     }

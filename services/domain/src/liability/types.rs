@@ -2,35 +2,7 @@
 
 use crate::decision::FaultClass;
 
-macro_rules! coded_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable name (`SUPPLIER`, `ITEM_PRICE`); never renamed, clients switch on it.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-coded_enum!(
+named_enum!(
     /// Who can bear a cost. The declaration order is the fixed tie order of every remainder.
     Party {
         /// The supplier that shipped the goods.
@@ -44,7 +16,7 @@ coded_enum!(
     }
 );
 
-coded_enum!(
+named_enum!(
     /// A cost component of a return.
     Component {
         /// Retail price paid for the resolved units.
@@ -72,7 +44,7 @@ impl Component {
     }
 }
 
-coded_enum!(
+named_enum!(
     /// The row of DESIGN.md's table a split applied: the decision's fault class, changed by
     /// inspection (customer damage, or a defect not found).
     LiabilityFault {
@@ -103,7 +75,7 @@ impl From<FaultClass> for LiabilityFault {
     }
 }
 
-coded_enum!(
+named_enum!(
     /// Why a party bears an allocation: a stable code, never renamed or reused.
     Rule {
         /// Supplier fault under `defect_coverage=FULL_RETAIL`: the supplier funds everything.
