@@ -15,7 +15,10 @@ use returnbridge_store::{
     IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, PgStore, ReturnRow, ReturnedSoFar,
     SqliteStore, Store, StoreOptions,
 };
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -139,19 +142,27 @@ const SEED_SUPPLIER: &str = "INSERT INTO suppliers (tenant_id, supplier_id, disp
      connector_url, webhook_secret, backup_supplier_id, version, created_at, updated_at) \
      VALUES ($1, $2, 'Acme Supply', 'webhook', 'https://acme.example/returns', 'whsec_x', NULL, 1, $3, $3)";
 
+/// The bare-sqlx baseline's pool: the server's (`size` = its pool, `ping` = sqlx's default
+/// `test_before_acquire`, one round trip per acquire) or a variant of it, to see what each costs.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSetup {
+    pub size: u32,
+    pub ping: bool,
+}
+
 /// The authorization transaction alone, through sqlx, on a fresh database.
 pub async fn bare_sqlx(
     args: &Args,
     sample: &Sample,
     tenants: usize,
     concurrency: usize,
-    pool_size: u32,
+    setup: PoolSetup,
     duration: Duration,
     label: &str,
 ) -> anyhow::Result<Measured> {
     let fresh = FreshStore::create(args.database, &args.pg_url).await?;
     let options = StoreOptions {
-        max_connections: pool_size,
+        max_connections: setup.size,
         ..StoreOptions::default()
     };
     let sample = Arc::new(sample.clone());
@@ -161,61 +172,91 @@ pub async fn bare_sqlx(
         Backend::Postgres => {
             let store = PgStore::connect(&fresh.url, &options).await?;
             store.migrate().await?;
-            let pool = store.pool().clone();
             for (i, name) in names.iter().enumerate() {
                 sqlx::query(SEED_TENANT)
                     .bind(name)
                     .bind(Utc::now())
-                    .execute(&pool)
+                    .execute(store.pool())
                     .await?;
                 sqlx::query(SEED_SUPPLIER)
                     .bind(name)
                     .bind(supplier_of(i))
                     .bind(Utc::now())
-                    .execute(&pool)
+                    .execute(store.pool())
                     .await?;
             }
-            let m = closed_loop(concurrency, duration, label, move |w| {
-                let (pool, sample, names) = (pool.clone(), sample.clone(), names.clone());
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                async move {
-                    pg_authorize(&pool, &sample, &names, w % names.len(), n)
-                        .await
-                        .map_err(|e| e.to_string())
+            let pool = if setup.ping {
+                store.pool().clone()
+            } else {
+                store.pool().close().await;
+                PgPoolOptions::new()
+                    .max_connections(setup.size)
+                    .test_before_acquire(false)
+                    .connect(&fresh.url)
+                    .await?
+            };
+            let m = closed_loop(concurrency, duration, label, {
+                let pool = pool.clone();
+                move |w| {
+                    let (pool, sample, names) = (pool.clone(), sample.clone(), names.clone());
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    async move {
+                        pg_authorize(&pool, &sample, &names, w % names.len(), n)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
                 }
             })
             .await;
-            store.pool().close().await;
+            pool.close().await;
             m
         }
         Backend::Sqlite => {
             let store = SqliteStore::connect(&fresh.url, &options).await?;
             store.migrate().await?;
-            let pool = store.pool().clone();
             for (i, name) in names.iter().enumerate() {
                 sqlx::query(SEED_TENANT)
                     .bind(name)
                     .bind(ts(Utc::now()))
-                    .execute(&pool)
+                    .execute(store.pool())
                     .await?;
                 sqlx::query(SEED_SUPPLIER)
                     .bind(name)
                     .bind(supplier_of(i).to_string())
                     .bind(ts(Utc::now()))
-                    .execute(&pool)
+                    .execute(store.pool())
                     .await?;
             }
-            let m = closed_loop(concurrency, duration, label, move |w| {
-                let (pool, sample, names) = (pool.clone(), sample.clone(), names.clone());
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                async move {
-                    sqlite_authorize(&pool, &sample, &names, w % names.len(), n)
-                        .await
-                        .map_err(|e| e.to_string())
+            let pool = if setup.ping {
+                store.pool().clone()
+            } else {
+                store.pool().close().await;
+                // The connect options of SqliteStore::connect, with only the ping left out.
+                let connect = SqliteConnectOptions::from_str(&fresh.url)?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true);
+                SqlitePoolOptions::new()
+                    .max_connections(setup.size)
+                    .test_before_acquire(false)
+                    .connect_with(connect)
+                    .await?
+            };
+            let m = closed_loop(concurrency, duration, label, {
+                let pool = pool.clone();
+                move |w| {
+                    let (pool, sample, names) = (pool.clone(), sample.clone(), names.clone());
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    async move {
+                        sqlite_authorize(&pool, &sample, &names, w % names.len(), n)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
                 }
             })
             .await;
-            store.pool().close().await;
+            pool.close().await;
             m
         }
     };

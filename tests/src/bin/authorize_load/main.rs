@@ -14,6 +14,7 @@ mod pgbench;
 mod report;
 
 use anyhow::Context;
+use baseline::PoolSetup;
 use clap::{Parser, ValueEnum};
 use report::{Kind, Mode, Report, Row};
 use std::time::Duration;
@@ -52,6 +53,10 @@ pub struct Args {
     /// Only the gRPC measurements.
     #[arg(long)]
     no_baselines: bool,
+    /// Also the diagnostic variants of the bare-sqlx baseline: without sqlx's ping on pool
+    /// acquire, and (SQLite) through a single connection.
+    #[arg(long)]
+    diagnostics: bool,
 }
 
 /// Which store.
@@ -117,20 +122,28 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         for &c in &args.concurrency {
-            let label = format!("sqlx t={tenants} c={c}");
-            let pool = args.pool_size;
-            let m = baseline::bare_sqlx(&args, &sample, tenants, c, pool, duration, &label).await?;
-            report.push(Row::new(Kind::Sqlx, Mode::Closed(c), tenants, m));
-            if args.database == Backend::Sqlite {
-                let label = format!("sqlx 1 conn t={tenants} c={c}");
-                let m =
-                    baseline::bare_sqlx(&args, &sample, tenants, c, 1, duration, &label).await?;
-                report.push(Row::new(
-                    Kind::SqlxOneConnection,
-                    Mode::Closed(c),
-                    tenants,
-                    m,
+            let server = PoolSetup {
+                size: args.pool_size,
+                ping: true,
+            };
+            let mut variants = vec![(Kind::Sqlx, server)];
+            if args.diagnostics {
+                variants.push((
+                    Kind::SqlxNoPing,
+                    PoolSetup {
+                        ping: false,
+                        ..server
+                    },
                 ));
+                if args.database == Backend::Sqlite {
+                    variants.push((Kind::SqlxOneConnection, PoolSetup { size: 1, ..server }));
+                }
+            }
+            for (kind, setup) in variants {
+                let label = format!("{kind:?} t={tenants} c={c}");
+                let m = baseline::bare_sqlx(&args, &sample, tenants, c, setup, duration, &label)
+                    .await?;
+                report.push(Row::new(kind, Mode::Closed(c), tenants, m));
             }
         }
         if args.database == Backend::Postgres {

@@ -13,6 +13,8 @@ pub enum Kind {
     Store,
     /// The transaction alone through sqlx.
     Sqlx,
+    /// The same without sqlx's ping on every pool acquire (`test_before_acquire(false)`).
+    SqlxNoPing,
     /// The same through one SQLite connection: writers queue in the pool, not in SQLite's busy
     /// handler.
     SqlxOneConnection,
@@ -26,6 +28,7 @@ impl Kind {
             Kind::Grpc => "gRPC AuthorizeReturn",
             Kind::Store => "store calls (4 reads + tx)",
             Kind::Sqlx => "bare sqlx tx",
+            Kind::SqlxNoPing => "bare sqlx tx, no acquire ping",
             Kind::SqlxOneConnection => "bare sqlx tx, 1 connection",
             Kind::Pgbench => "pgbench tx",
         }
