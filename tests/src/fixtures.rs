@@ -143,18 +143,6 @@ pub fn changed_mind(supplier_id: &str, order_id: &str) -> pb::AuthorizeReturnReq
     }
 }
 
-/// A seller of `tenant` with a supplier under `terms`: its key and the supplier id.
-pub async fn seller_with_terms(
-    app: &TestApp,
-    tenant: &str,
-    terms: pb::ContractTerms,
-) -> (String, String) {
-    let key = app.seller_key(tenant).await;
-    let mut contracts = app.contracts(crate::Auth::key(&key));
-    let supplier = supplier_with_contract(&mut contracts, terms).await;
-    (key, supplier)
-}
-
 /// [`terms`] with the supplier deciding every return first (`auto_authorize = false`).
 pub fn supplier_decides_terms() -> pb::ContractTerms {
     pb::ContractTerms {

@@ -84,6 +84,16 @@ impl From<ApiError> for Status {
                     info(reason, HashMap::new()),
                 )
             }
+            ApiError::Domain(DomainError::StatusConflict { current, message }) => {
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    message,
+                    info(
+                        "RETURN_STATUS_CONFLICT",
+                        HashMap::from([("current_status".into(), current.to_owned())]),
+                    ),
+                )
+            }
             ApiError::Domain(DomainError::VersionConflict { expected, current }) => {
                 Status::with_error_details(
                     Code::Aborted,

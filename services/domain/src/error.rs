@@ -105,6 +105,14 @@ pub enum DomainError {
         /// What is wrong and what to do about it.
         message: String,
     },
+    /// The return's status does not allow the change (FAILED_PRECONDITION `RETURN_STATUS_CONFLICT`).
+    #[error("{message}")]
+    StatusConflict {
+        /// The status the return is in (`IN_TRANSIT`), for clients to switch on.
+        current: &'static str,
+        /// What is wrong and which statuses would allow it.
+        message: String,
+    },
     /// `expected_version` no longer matches: someone else changed the resource first.
     #[error("version conflict: expected {expected}, current {current}")]
     VersionConflict {

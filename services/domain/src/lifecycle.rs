@@ -130,8 +130,8 @@ impl Transition {
             return Ok(self.target());
         }
         let names: Vec<_> = allowed.iter().map(|s| s.as_str()).collect();
-        Err(DomainError::FailedPrecondition {
-            reason: "RETURN_STATUS_CONFLICT",
+        Err(DomainError::StatusConflict {
+            current: from.as_str(),
             message: format!(
                 "the return is {from}; {} is accepted only while it is {}",
                 self.name(),
@@ -214,9 +214,9 @@ mod tests {
     #[test]
     fn a_forbidden_transition_names_the_current_status() {
         match Transition::Ship.apply(InTransit) {
-            Err(DomainError::FailedPrecondition { reason, message }) => {
-                assert_eq!(reason, "RETURN_STATUS_CONFLICT");
-                assert!(message.contains("IN_TRANSIT") && message.contains("AUTHORIZED"));
+            Err(DomainError::StatusConflict { current, message }) => {
+                assert_eq!(current, "IN_TRANSIT");
+                assert!(message.contains("AUTHORIZED"));
             }
             other => panic!("{other:?}"),
         }

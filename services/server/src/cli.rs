@@ -74,8 +74,8 @@ pub enum ReturnsCommand {
         client: ClientArgs,
         /// The return's id.
         return_id: String,
-        /// Why, for the audit trail.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit trail (required, 1 to 1000 characters).
+        #[arg(long)]
         reason: String,
     },
 }

@@ -162,7 +162,9 @@ impl Facts<'_> {
             Some(status),
             self.now,
             String::new(),
-            pb::return_event::Detail::Decision(doc.decision.clone().unwrap_or_default()),
+            Some(pb::return_event::Detail::Decision(
+                doc.decision.clone().unwrap_or_default(),
+            )),
         );
         let outbox =
             (status != ReturnStatus::Rejected).then(|| self.supplier_message(&doc, status));

@@ -65,7 +65,7 @@ pub(super) fn event(
     to: Option<ReturnStatus>,
     at: DateTime<Utc>,
     note: String,
-    detail: pb::return_event::Detail,
+    detail: Option<pb::return_event::Detail>,
 ) -> NewEvent {
     let proto = pb::ReturnEvent {
         event_id: uuid::Uuid::now_v7().to_string(),
@@ -83,7 +83,7 @@ pub(super) fn event(
             .map(|o| o.order_id.clone())
             .unwrap_or_default(),
         note,
-        detail: Some(detail),
+        detail,
         ..Default::default()
     };
     NewEvent {

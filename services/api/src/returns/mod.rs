@@ -5,6 +5,8 @@ mod change;
 mod document;
 mod expiry;
 mod read;
+mod record;
+mod resolve;
 mod sales;
 mod watch;
 
@@ -77,42 +79,42 @@ impl ReturnService for ReturnApi {
         &self,
         request: Request<pb::RecordShipmentRequest>,
     ) -> Result<Response<pb::RecordShipmentResponse>, Status> {
-        ok(change::record_shipment(&self.ctx, request).await)
+        ok(record::record_shipment(&self.ctx, request).await)
     }
 
     async fn record_receipt(
         &self,
         request: Request<pb::RecordReceiptRequest>,
     ) -> Result<Response<pb::RecordReceiptResponse>, Status> {
-        ok(change::record_receipt(&self.ctx, request).await)
+        ok(record::record_receipt(&self.ctx, request).await)
     }
 
     async fn record_inspection(
         &self,
         request: Request<pb::RecordInspectionRequest>,
     ) -> Result<Response<pb::RecordInspectionResponse>, Status> {
-        ok(change::record_inspection(&self.ctx, request).await)
+        ok(record::record_inspection(&self.ctx, request).await)
     }
 
     async fn resolve_return(
         &self,
         request: Request<pb::ResolveReturnRequest>,
     ) -> Result<Response<pb::ResolveReturnResponse>, Status> {
-        ok(change::resolve(&self.ctx, request).await)
+        ok(resolve::resolve(&self.ctx, request).await)
     }
 
     async fn cancel_return(
         &self,
         request: Request<pb::CancelReturnRequest>,
     ) -> Result<Response<pb::CancelReturnResponse>, Status> {
-        ok(change::cancel(&self.ctx, request).await)
+        ok(record::cancel(&self.ctx, request).await)
     }
 
     async fn add_evidence(
         &self,
         request: Request<pb::AddEvidenceRequest>,
     ) -> Result<Response<pb::AddEvidenceResponse>, Status> {
-        ok(change::add_evidence(&self.ctx, request).await)
+        ok(record::add_evidence(&self.ctx, request).await)
     }
 
     async fn list_return_events(
