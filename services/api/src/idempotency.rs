@@ -65,8 +65,16 @@ pub fn answer<T, R: Message + Default>(
     applied: Applied<T>,
     render: impl Fn(&T) -> R,
 ) -> Result<R, ApiError> {
+    try_answer(applied, |value| Ok(render(value)))
+}
+
+/// [`answer`] for a rendering that can fail (decoding a stored document).
+pub fn try_answer<T, R: Message + Default>(
+    applied: Applied<T>,
+    render: impl Fn(&T) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
     match applied {
-        Applied::New(value) => Ok(render(&value)),
+        Applied::New(value) => render(&value),
         Applied::Replayed(bytes) => R::decode(bytes.as_slice()).map_err(|e| {
             ApiError::Store(returnbridge_store::StoreError::Corrupt(format!(
                 "stored idempotent answer: {e}"

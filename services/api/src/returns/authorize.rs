@@ -9,7 +9,7 @@ use crate::convert::returns::{
 };
 use crate::convert::timestamp;
 use crate::error::ApiError;
-use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_domain::auth::Scope;
@@ -88,7 +88,7 @@ pub(super) async fn authorize(
         )
         .await?;
     ctx.events_written();
-    answer(applied, |row| respond(row).unwrap_or_default())
+    try_answer(applied, |row| Ok(respond(row)?))
 }
 
 fn respond(row: &ReturnRow) -> Result<pb::AuthorizeReturnResponse, StoreError> {

@@ -10,7 +10,7 @@ use crate::convert::contract::instant;
 use crate::convert::returns::status_to_proto;
 use crate::convert::{money_input, timestamp};
 use crate::error::ApiError;
-use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_domain::auth::Scope;
@@ -145,7 +145,7 @@ pub(super) async fn apply(
         )
         .await?;
     ctx.events_written();
-    answer(applied, |row| decode(row).unwrap_or_default())
+    try_answer(applied, |row| Ok(decode(row)?))
 }
 
 /// The authenticated seller, the return id and the idempotency key of a change request.

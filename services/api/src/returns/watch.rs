@@ -96,6 +96,8 @@ pub(super) async fn watch(
         loop {
             // Register interest before reading, so a write between the read and the wait still wakes us.
             let woken = ctx.events.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let batch = match ctx.store.events_after(&caller.tenant, after, BATCH).await {
                 Ok(b) => b,
                 Err(e) => {
