@@ -9,6 +9,7 @@
 
 mod app;
 mod baseline;
+mod cpu;
 mod drive;
 mod pgbench;
 mod report;
@@ -53,6 +54,9 @@ pub struct Args {
     /// Only the gRPC measurements.
     #[arg(long)]
     no_baselines: bool,
+    /// Passed by `cargo bench` to every bench target; nothing to do with it.
+    #[arg(long, hide = true)]
+    bench: bool,
     /// Also the diagnostic variants of the bare-sqlx baseline: without sqlx's ping on pool
     /// acquire, and (SQLite) through a single connection.
     #[arg(long)]
@@ -156,7 +160,8 @@ async fn main() -> anyhow::Result<()> {
                 report.push(Row::new(Kind::Pgbench, Mode::Closed(c), tenants, m));
             }
             for &rate in &args.rate {
-                let c = *args.concurrency.iter().max().unwrap_or(&32);
+                // As many connections as the server's pool: what the service has to work with.
+                let c = args.pool_size as usize;
                 let m =
                     pgbench::run(&args.pg_url, &sample, tenants, c, Some(rate), duration).await?;
                 report.push(Row::new(Kind::Pgbench, Mode::Open(rate), tenants, m));

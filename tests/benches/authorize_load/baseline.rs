@@ -1,6 +1,6 @@
 //! Baselines below the gRPC server, in the same run and with the same stored bytes:
-//! - `store_calls`: the calls AuthorizeReturn makes on the store (four reads, then
-//!   `authorize_return`), with no gRPC, no auth hashing and no decision;
+//! - `store_calls`: the calls AuthorizeReturn makes on the store (the API key, the contract in
+//!   effect, the seller settings, then `authorize_return`), with no gRPC and no decision;
 //! - `bare_sqlx`: only the authorization transaction, statement for statement as the store runs
 //!   it (the SQL text is copied from services/store/src/{postgres,sqlite}/returns.rs and mod.rs),
 //!   on a fresh database and a pool configured as the server's.
@@ -28,7 +28,7 @@ use uuid::Uuid;
 const SKU: &str = "TEE-M";
 const UNITS: i64 = 2;
 
-/// The store's calls for one authorization, as the API makes them.
+/// The store's calls for one authorization, as services/api/src/returns/authorize.rs makes them.
 pub async fn store_calls(
     app: &App,
     sample: &Sample,
@@ -54,7 +54,6 @@ pub async fn store_calls(
             let now = Utc::now();
             let fail = |e: returnbridge_store::StoreError| format!("{e}");
             store.find_api_key(hash).await.map_err(fail)?;
-            store.get_supplier(tenant, *supplier).await.map_err(fail)?;
             store
                 .contract_in_effect(tenant, *supplier, now - Days::days(8))
                 .await

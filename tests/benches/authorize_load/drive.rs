@@ -2,6 +2,7 @@
 //! an answer: throughput) and open loop (calls started on a fixed schedule whatever happens:
 //! latency). Also the measurement record every phase, baselines included, produces.
 
+use crate::cpu::{CpuMark, CpuUse};
 use hdrhistogram::Histogram;
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
@@ -82,6 +83,8 @@ pub struct Measured {
     pub latency_us: Histogram<u64>,
     /// When the tool did not time calls itself (pgbench), the throughput it reported.
     pub reported_tps: Option<f64>,
+    /// CPUs used meanwhile, by the box and by this process.
+    pub cpu: Option<CpuUse>,
 }
 
 impl Measured {
@@ -136,7 +139,7 @@ impl Stats {
         }
     }
 
-    fn finish(&self, elapsed: Duration) -> Measured {
+    fn finish(&self, elapsed: Duration, cpu: &CpuMark) -> Measured {
         let inner = self.inner.lock().expect("stats lock");
         Measured {
             ok: self.ok.load(Ordering::Relaxed),
@@ -144,6 +147,7 @@ impl Stats {
             elapsed,
             latency_us: inner.0.clone(),
             reported_tps: None,
+            cpu: cpu.since(),
         }
     }
 }
@@ -165,9 +169,10 @@ fn progress(stats: Arc<Stats>, label: String) -> tokio::task::JoinHandle<()> {
                 .map(|i| i.0.value_at_quantile(0.99) as f64 / 1000.0)
                 .unwrap_or_default();
             eprintln!(
-                "  [{label}] {:>3.0}s  {:>6}/s  total {ok}  errors {failed}  p99 so far {p99:.2} ms",
+                "  [{label}] {:>3.0}s  {:>6}/s  total {ok}  errors {failed}  p99 so far {p99:.2} ms  load {}",
                 start.elapsed().as_secs_f64(),
                 ok - last,
+                crate::report::loadavg(),
             );
             last = ok;
         }
@@ -187,7 +192,7 @@ where
 {
     let stats = Stats::new();
     let ticker = progress(stats.clone(), label.to_owned());
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), CpuMark::now());
     let deadline = start + duration;
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
@@ -205,7 +210,7 @@ where
         let _ = w.await;
     }
     ticker.abort();
-    stats.finish(start.elapsed())
+    stats.finish(start.elapsed(), &cpu)
 }
 
 /// Closed loop over gRPC.
@@ -230,7 +235,7 @@ pub async fn open(target: &Arc<Target>, rate: u64, duration: Duration, label: &s
     let ticker = progress(stats.clone(), label.to_owned());
     let slots = Arc::new(Semaphore::new(MAX_OPEN_IN_FLIGHT));
     let total = rate.saturating_mul(duration.as_secs());
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), CpuMark::now());
     for i in 0..total {
         let intended = start + Duration::from_nanos(i * 1_000_000_000 / rate.max(1));
         if intended > Instant::now() {
@@ -249,5 +254,5 @@ pub async fn open(target: &Arc<Target>, rate: u64, duration: Duration, label: &s
         .await
         .expect("semaphore open");
     ticker.abort();
-    stats.finish(start.elapsed())
+    stats.finish(start.elapsed(), &cpu)
 }

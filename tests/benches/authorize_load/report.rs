@@ -26,7 +26,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Grpc => "gRPC AuthorizeReturn",
-            Kind::Store => "store calls (4 reads + tx)",
+            Kind::Store => "store calls (3 reads + tx)",
             Kind::Sqlx => "bare sqlx tx",
             Kind::SqlxNoPing => "bare sqlx tx, no acquire ping",
             Kind::SqlxOneConnection => "bare sqlx tx, 1 connection",
@@ -126,9 +126,9 @@ impl Report {
             format_args!("load average at end {}", loadavg())
         );
         println!(
-            "| what | tenants | mode | ok/s | p50 ms | p99 ms | p99.9 ms | errors | gRPC ÷ baseline |"
+            "| what | tenants | mode | ok/s | p50 ms | p99 ms | p99.9 ms | errors | gRPC ÷ baseline | CPUs: this process / postgres / rest |"
         );
-        println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         for r in &self.rows {
             let mode = match r.mode {
                 Mode::Closed(c) => format!("closed, {c} in flight"),
@@ -138,8 +138,12 @@ impl Report {
                 (Kind::Grpc, Some(b)) => format!("{:.0}%", 100.0 * r.m.per_sec() / b.m.per_sec()),
                 _ => String::new(),
             };
+            let cpu =
+                r.m.cpu
+                    .map(|c| format!("{:.2} / {:.2} / {:.2}", c.own, c.postgres, c.others()))
+                    .unwrap_or_default();
             println!(
-                "| {} | {} | {mode} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {ratio} |",
+                "| {} | {} | {mode} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {ratio} | {cpu} |",
                 r.kind.name(),
                 r.tenants,
                 r.m.per_sec(),
@@ -220,7 +224,8 @@ impl Report {
     }
 }
 
-fn loadavg() -> String {
+/// The 1, 5 and 15-minute load averages.
+pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()

@@ -5,6 +5,7 @@
 use crate::Backend;
 use crate::app::{FreshStore, Sample};
 use crate::baseline::{supplier_of, tenant_name};
+use crate::cpu::CpuMark;
 use crate::drive::{Measured, histogram};
 use anyhow::Context;
 use chrono::Utc;
@@ -97,6 +98,7 @@ pub async fn run(
         None => format!("pgbench t={tenants} c={clients}"),
     };
     eprintln!("  [{what}] running for {} s", duration.as_secs());
+    let mark = CpuMark::now();
     let out = cmd
         .output()
         .await
@@ -107,7 +109,8 @@ pub async fn run(
         eprintln!("  [{what}] {line}");
     }
     anyhow::ensure!(out.status.success(), "pgbench failed:\n{stdout}\n{stderr}");
-    let measured = parse(&stdout, &dir, duration)?;
+    let mut measured = parse(&stdout, &dir, duration)?;
+    measured.cpu = mark.since();
     let _ = std::fs::remove_dir_all(&dir);
     fresh.remove().await?;
     Ok(measured)
@@ -156,5 +159,6 @@ fn parse(stdout: &str, dir: &Path, duration: Duration) -> anyhow::Result<Measure
         elapsed: duration,
         latency_us,
         reported_tps: Some(tps),
+        cpu: None,
     })
 }
