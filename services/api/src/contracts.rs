@@ -87,9 +87,7 @@ fn new_version(
     .parse(now);
     let parsed = match parsed {
         Err(DomainError::InvalidArgument(own)) => {
-            for f in own.as_slice() {
-                v.add(f.field.clone(), f.description.clone());
-            }
+            v.append(own);
             None
         }
         other => Some(other?),

@@ -131,9 +131,7 @@ pub fn patch(req: &pb::UpdateSellerSettingsRequest) -> Result<SettingsPatch, Dom
     .parse()
     .map_err(|e| match e {
         DomainError::InvalidArgument(own) => {
-            for f in own.as_slice() {
-                v.add(f.field.clone(), f.description.clone());
-            }
+            v.append(own);
         }
         other => v.add("settings", other.to_string()),
     })
