@@ -157,3 +157,8 @@ fn anyhow_chain(e: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+/// A handler's result as tonic wants it.
+pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
+}

@@ -4,16 +4,17 @@ pub(crate) mod compute;
 mod settlement;
 
 use crate::ApiContext;
-use crate::contracts::{contract_in_effect, seller_settings};
+use crate::contracts::seller_settings;
 use crate::convert::liability::split_to_proto;
-use crate::convert::returns::{decision_to_proto, request_input};
-use crate::error::ApiError;
+use crate::convert::returns::decision_to_proto;
+use crate::error::{ApiError, respond as ok};
+use crate::returns::authorize::{contract_for_order, parse};
+use crate::returns::{return_id, return_not_found};
 use compute::{DecidedUnder, SplitAsk, decided_under, decision_of, split_of};
 use prost::Message;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::decision::Outcome;
 use returnbridge_domain::eligibility::decide;
-use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::lifecycle::ReturnStatus;
 use returnbridge_domain::order::ReturnedUnits;
 use returnbridge_domain::{DomainError, Violations};
@@ -33,26 +34,6 @@ impl LiabilityApi {
     pub fn new(ctx: ApiContext) -> Self {
         Self { ctx }
     }
-}
-
-fn return_id(raw: &str) -> Result<ReturnId, ApiError> {
-    let mut v = Violations::default();
-    v.check(!raw.is_empty(), "return_id", "is required");
-    let id = if raw.is_empty() {
-        None
-    } else {
-        v.take("return_id", ReturnId::parse(raw))
-    };
-    v.finish()?;
-    Ok(id.expect("an unparsed id recorded a violation"))
-}
-
-fn not_found(id: ReturnId) -> ApiError {
-    DomainError::NotFound {
-        resource: "RETURN",
-        id: id.to_string(),
-    }
-    .into()
 }
 
 /// Statuses whose split can still be quoted: decided, not yet resolved or closed.
@@ -83,13 +64,13 @@ impl LiabilityApi {
         let assumed_outcome = pb::InspectionOutcome::try_from(req.assumed_inspection_outcome).ok();
         match req.subject {
             Some(pb::quote_liability_request::Subject::ReturnId(raw)) => {
-                let id = return_id(&raw)?;
+                let id = return_id(&raw, "return_id")?;
                 let row = self
                     .ctx
                     .store
                     .get_return(&caller.tenant, id)
                     .await?
-                    .ok_or_else(|| not_found(id))?;
+                    .ok_or_else(|| return_not_found(id))?;
                 if !QUOTABLE.contains(&row.status) {
                     return Err(DomainError::FailedPrecondition {
                         reason: "RETURN_NOT_QUOTABLE",
@@ -120,28 +101,14 @@ impl LiabilityApi {
                 })
             }
             Some(pb::quote_liability_request::Subject::Hypothetical(hypothetical)) => {
-                let mut v = Violations::default();
-                let input = request_input(&hypothetical, &mut v);
-                let parsed = match input.parse(now) {
-                    Ok(p) if v.is_empty() => p,
-                    Ok(_) => return Err(prefixed(v).into()),
-                    Err(DomainError::InvalidArgument(domain)) => {
-                        v.append(domain);
+                let parsed = match parse(&hypothetical, now) {
+                    Err(ApiError::Domain(DomainError::InvalidArgument(v))) => {
                         return Err(prefixed(v).into());
                     }
-                    Err(other) => return Err(other.into()),
+                    other => other?,
                 };
                 let order = &parsed.order;
-                let contract =
-                    contract_in_effect(&self.ctx, &caller.tenant, order.supplier, order.ordered_at)
-                        .await?
-                        .ok_or_else(|| DomainError::FailedPrecondition {
-                            reason: "NO_CONTRACT_IN_EFFECT",
-                            message: format!(
-                                "supplier {} has no contract in effect at the order time",
-                                order.supplier
-                            ),
-                        })?;
+                let contract = contract_for_order(&self.ctx, &caller.tenant, order).await?;
                 let (settings, settings_version) =
                     seller_settings(&self.ctx, &caller.tenant).await?;
                 let under = DecidedUnder { contract, settings };
@@ -193,7 +160,7 @@ impl LiabilityApi {
             .auth
             .authorize(request.metadata(), Scope::LiabilityRead)
             .await?;
-        let id = return_id(&request.get_ref().return_id)?;
+        let id = return_id(&request.get_ref().return_id, "return_id")?;
         if let Some(bytes) = self.ctx.store.liability_split(&caller.tenant, id).await? {
             let split = pb::LiabilitySplit::decode(bytes.as_slice())
                 .map_err(|e| StoreError::Corrupt(format!("split of {id}: {e}")))?;
@@ -204,7 +171,7 @@ impl LiabilityApi {
             .store
             .get_return(&caller.tenant, id)
             .await?
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| return_not_found(id))?;
         Err(DomainError::FailedPrecondition {
             reason: "RETURN_NOT_RESOLVED",
             message: format!(
@@ -221,10 +188,6 @@ fn prefixed(v: Violations) -> DomainError {
     let mut out = Violations::default();
     out.extend_prefixed("hypothetical", v);
     DomainError::InvalidArgument(out)
-}
-
-fn ok<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]

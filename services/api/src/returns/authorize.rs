@@ -18,7 +18,7 @@ use returnbridge_domain::decision::{Decision, Outcome};
 use returnbridge_domain::eligibility::decide;
 use returnbridge_domain::ids::{ReturnId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
-use returnbridge_domain::order::{ReturnRequest, ReturnedUnits, Sku};
+use returnbridge_domain::order::{OrderFacts, ReturnRequest, ReturnedUnits, Sku};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::{NewOutboxMessage, NewReturn, ReturnRow, ReturnedSoFar, StoreError};
@@ -40,18 +40,7 @@ pub(super) async fn authorize(
     let now = ctx.clock.now();
     let parsed = parse(&req, now)?;
     let order = &parsed.order;
-    // One query answers both: an unknown supplier is NOT_FOUND, a known one may have no contract.
-    let contract = contract_in_effect(ctx, &caller.tenant, order.supplier, order.ordered_at)
-        .await?
-        .ok_or_else(|| DomainError::FailedPrecondition {
-            reason: "NO_CONTRACT_IN_EFFECT",
-            message: format!(
-                "supplier {} has no contract in effect at the order time {}; publish one with \
-                 PublishContract (effective_from at or before the order time)",
-                order.supplier,
-                order.ordered_at.to_rfc3339()
-            ),
-        })?;
+    let contract = contract_for_order(ctx, &caller.tenant, order).await?;
     let (settings, settings_version) = seller_settings(ctx, &caller.tenant).await?;
     let facts = Facts {
         tenant: &caller.tenant,
@@ -97,8 +86,34 @@ fn respond(row: &ReturnRow) -> Result<pb::AuthorizeReturnResponse, StoreError> {
     })
 }
 
+/// The contract version in effect when the order was placed. One query answers both: an unknown
+/// supplier is NOT_FOUND, a known one without a version then is FAILED_PRECONDITION.
+pub(crate) async fn contract_for_order(
+    ctx: &ApiContext,
+    tenant: &TenantId,
+    order: &OrderFacts,
+) -> Result<ContractVersion, ApiError> {
+    contract_in_effect(ctx, tenant, order.supplier, order.ordered_at)
+        .await?
+        .ok_or_else(|| {
+            DomainError::FailedPrecondition {
+                reason: "NO_CONTRACT_IN_EFFECT",
+                message: format!(
+                    "supplier {} has no contract in effect at the order time {}; publish one with \
+                     PublishContract (effective_from at or before the order time)",
+                    order.supplier,
+                    order.ordered_at.to_rfc3339()
+                ),
+            }
+            .into()
+        })
+}
+
 /// Every field problem at once: the edge's (timestamps, the reference) and the domain's.
-fn parse(req: &pb::AuthorizeReturnRequest, now: DateTime<Utc>) -> Result<ReturnRequest, ApiError> {
+pub(crate) fn parse(
+    req: &pb::AuthorizeReturnRequest,
+    now: DateTime<Utc>,
+) -> Result<ReturnRequest, ApiError> {
     let mut v = Violations::default();
     let input = request_input(req, &mut v);
     v.check(

@@ -1,6 +1,6 @@
 //! ReturnService: authorization, the lifecycle, reads, the event stream and sales records.
 
-mod authorize;
+pub(crate) mod authorize;
 mod change;
 mod document;
 mod expiry;
@@ -13,9 +13,9 @@ mod watch;
 pub use expiry::expire_overdue;
 
 use crate::ApiContext;
-use crate::error::ApiError;
-use returnbridge_domain::Violations;
+use crate::error::{ApiError, respond as ok};
 use returnbridge_domain::ids::ReturnId;
+use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::return_service_server::ReturnService;
 use tonic::{Request, Response, Status};
@@ -34,7 +34,7 @@ impl ReturnApi {
 }
 
 /// Parses a return id named by `field`.
-fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
+pub(crate) fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
     let mut v = Violations::default();
     if raw.is_empty() {
         v.add(field, "is required");
@@ -48,8 +48,13 @@ fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
     Ok(id.expect("an unparsed id recorded a violation"))
 }
 
-fn ok<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
+/// NOT_FOUND for a return the tenant does not have (or another tenant's).
+pub(crate) fn return_not_found(id: ReturnId) -> ApiError {
+    DomainError::NotFound {
+        resource: "RETURN",
+        id: id.to_string(),
+    }
+    .into()
 }
 
 #[tonic::async_trait]

@@ -1,28 +1,20 @@
 //! GetReturn, ListReturns, ListReturnEvents.
 
 use super::document::{read, read_event};
-use super::return_id;
+use super::{return_id, return_not_found};
 use crate::ApiContext;
 use crate::convert::contract::{instant, reason_from_proto};
 use crate::convert::returns::status_from_proto;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
 use crate::paging::{decode_token, encode_token, page_size};
+use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::ReturnId;
-use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::ReturnFilter;
 use sha2::{Digest, Sha256};
 use tonic::Request;
-
-fn not_found(id: ReturnId) -> ApiError {
-    DomainError::NotFound {
-        resource: "RETURN",
-        id: id.to_string(),
-    }
-    .into()
-}
 
 pub(super) async fn get(
     ctx: &ApiContext,
@@ -37,7 +29,7 @@ pub(super) async fn get(
         .store
         .get_return(&caller.tenant, id)
         .await?
-        .ok_or_else(|| not_found(id))?;
+        .ok_or_else(|| return_not_found(id))?;
     Ok(pb::GetReturnResponse {
         return_case: Some(read(&row)?),
     })
@@ -159,7 +151,7 @@ pub(super) async fn list_events(
         .unwrap_or(0);
     v.finish()?;
     if ctx.store.get_return(&caller.tenant, id).await?.is_none() {
-        return Err(not_found(id));
+        return Err(return_not_found(id));
     }
     let mut events = ctx
         .store

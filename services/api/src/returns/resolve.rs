@@ -3,6 +3,7 @@
 
 use super::change::{Step, amount, begin, invalid, items, run, text};
 use super::document::{Actor, decode};
+use super::return_not_found;
 use crate::ApiContext;
 use crate::convert::liability::{sides, split_to_proto};
 use crate::convert::money_to_proto;
@@ -11,7 +12,6 @@ use crate::error::ApiError;
 use crate::liability::compute::{SplitAsk, decided_under, decision_of, split_of};
 use chrono::{DateTime, Utc};
 use prost::Message;
-use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::liability::LiabilitySplit;
 use returnbridge_domain::lifecycle::{ReturnStatus, Transition};
 use returnbridge_domain::order_input::MAX_COMMENT_CHARS;
@@ -34,7 +34,7 @@ pub(super) async fn resolve(
         .store
         .get_return(&call.caller.tenant, call.id)
         .await?
-        .ok_or_else(|| not_found(call.id))?;
+        .ok_or_else(|| return_not_found(call.id))?;
     let under = decided_under(ctx, &call.caller.tenant, &decode(&current)?).await?;
     let actor = Actor::seller(&call.caller).proto;
     let now = call.now;
@@ -177,12 +177,4 @@ fn settlement(
             })
             .collect(),
     }
-}
-
-fn not_found(id: ReturnId) -> ApiError {
-    DomainError::NotFound {
-        resource: "RETURN",
-        id: id.to_string(),
-    }
-    .into()
 }

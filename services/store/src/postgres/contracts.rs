@@ -58,9 +58,7 @@ impl ContractStore for PgStore {
         let now = stored_precision(now);
         let effective_from = stored_precision(new.effective_from);
         let mut tx = self.pool.begin().await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         // The supplier row is the lock that serializes publishers: the next version number and the
@@ -117,9 +115,7 @@ impl ContractStore for PgStore {
             description: new.description,
             published_at: now,
         };
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &published).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &published).await?;
         tx.commit().await?;
         Ok(Applied::New(published))
     }
@@ -226,9 +222,7 @@ impl ContractStore for PgStore {
     ) -> Result<Applied<StoredSettings>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin().await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         // The tenant row is the lock: it exists before the first write, unlike the settings row, so
@@ -276,9 +270,7 @@ impl ContractStore for PgStore {
             updated_at: now,
             event_webhook_secret: write.event_webhook_secret,
         };
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &stored).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &stored).await?;
         tx.commit().await?;
         Ok(Applied::New(stored))
     }

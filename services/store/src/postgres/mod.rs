@@ -85,9 +85,12 @@ fn api_key_row(row: &PgRow) -> Result<ApiKeyRecord, StoreError> {
 async fn claim_key<T>(
     conn: &mut PgConnection,
     tenant: &TenantId,
-    claim: &IdempotencyClaim<'_, T>,
+    claim: Option<&IdempotencyClaim<'_, T>>,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(claim) = claim else {
+        return Ok(None);
+    };
     let inserted = sqlx::query(
         "INSERT INTO idempotency_records (tenant_id, idempotency_key, request_hash, response, created_at) \
          VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
@@ -119,9 +122,12 @@ async fn claim_key<T>(
 async fn record_answer<T>(
     conn: &mut PgConnection,
     tenant: &TenantId,
-    claim: &IdempotencyClaim<'_, T>,
+    claim: Option<&IdempotencyClaim<'_, T>>,
     value: &T,
 ) -> Result<(), StoreError> {
+    let Some(claim) = claim else {
+        return Ok(());
+    };
     sqlx::query("UPDATE idempotency_records SET response = $3 WHERE tenant_id = $1 AND idempotency_key = $2")
         .bind(tenant.as_str())
         .bind(claim.key)
@@ -259,9 +265,7 @@ impl Store for PgStore {
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin().await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         if let Some(backup) = supplier.backup
@@ -284,9 +288,7 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await?;
         let created = supplier_row(&row)?;
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &created).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &created).await?;
         tx.commit().await?;
         Ok(Applied::New(created))
     }
@@ -343,9 +345,7 @@ impl Store for PgStore {
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin().await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let current = sqlx::query(concat!(
@@ -385,9 +385,7 @@ impl Store for PgStore {
         .bind(next.updated_at)
         .execute(&mut *tx)
         .await?;
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &next).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &next).await?;
         tx.commit().await?;
         Ok(Applied::New(next))
     }

@@ -63,9 +63,7 @@ impl ContractStore for SqliteStore {
         // IMMEDIATE takes the write lock up front: it serializes publishers, so the latest version
         // read below cannot move before the insert.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let has_backup: bool = sqlx::query_scalar(
@@ -120,9 +118,7 @@ impl ContractStore for SqliteStore {
             description: new.description,
             published_at: now,
         };
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &published).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &published).await?;
         tx.commit().await?;
         Ok(Applied::New(published))
     }
@@ -229,9 +225,7 @@ impl ContractStore for SqliteStore {
     ) -> Result<Applied<StoredSettings>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let current = sqlx::query(
@@ -273,9 +267,7 @@ impl ContractStore for SqliteStore {
             updated_at: now,
             event_webhook_secret: write.event_webhook_secret,
         };
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &stored).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &stored).await?;
         tx.commit().await?;
         Ok(Applied::New(stored))
     }

@@ -142,9 +142,12 @@ fn api_key_row(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
 async fn claim_key<T>(
     conn: &mut SqliteConnection,
     tenant: &TenantId,
-    claim: &IdempotencyClaim<'_, T>,
+    claim: Option<&IdempotencyClaim<'_, T>>,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(claim) = claim else {
+        return Ok(None);
+    };
     let inserted = sqlx::query(
         "INSERT INTO idempotency_records (tenant_id, idempotency_key, request_hash, response, created_at) \
          VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
@@ -176,9 +179,12 @@ async fn claim_key<T>(
 async fn record_answer<T>(
     conn: &mut SqliteConnection,
     tenant: &TenantId,
-    claim: &IdempotencyClaim<'_, T>,
+    claim: Option<&IdempotencyClaim<'_, T>>,
     value: &T,
 ) -> Result<(), StoreError> {
+    let Some(claim) = claim else {
+        return Ok(());
+    };
     sqlx::query("UPDATE idempotency_records SET response = $3 WHERE tenant_id = $1 AND idempotency_key = $2")
         .bind(tenant.as_str())
         .bind(claim.key)
@@ -316,9 +322,7 @@ impl Store for SqliteStore {
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         if let Some(backup) = supplier.backup
@@ -341,9 +345,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let created = supplier_row(&row)?;
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &created).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &created).await?;
         tx.commit().await?;
         Ok(Applied::New(created))
     }
@@ -400,9 +402,7 @@ impl Store for SqliteStore {
     ) -> Result<Applied<Supplier>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let current = sqlx::query(concat!(
@@ -442,9 +442,7 @@ impl Store for SqliteStore {
         .bind(ts(next.updated_at))
         .execute(&mut *tx)
         .await?;
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &next).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &next).await?;
         tx.commit().await?;
         Ok(Applied::New(next))
     }

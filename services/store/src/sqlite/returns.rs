@@ -3,7 +3,7 @@ use crate::returns::{
     AuthorizePlan, NewEvent, NewOutboxMessage, ReturnFilter, ReturnRow, ReturnStore, SalesRecord,
     StoredEvent, UpdatePlan,
 };
-use crate::rows::stored_precision;
+use crate::rows::{row_precision, stored_precision};
 use crate::{Applied, IdempotencyClaim, SqliteStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -120,13 +120,6 @@ async fn adjust_units(
     Ok(())
 }
 
-fn with_precision(mut row: ReturnRow) -> ReturnRow {
-    row.ship_by = row.ship_by.map(stored_precision);
-    row.created_at = stored_precision(row.created_at);
-    row.updated_at = stored_precision(row.updated_at);
-    row
-}
-
 #[async_trait]
 impl ReturnStore for SqliteStore {
     async fn authorize_return(
@@ -140,9 +133,7 @@ impl ReturnStore for SqliteStore {
     ) -> Result<Applied<ReturnRow>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let mut so_far = crate::ReturnedSoFar::new();
@@ -166,7 +157,7 @@ impl ReturnStore for SqliteStore {
             so_far.insert(sku.clone(), quantity.unwrap_or(0));
         }
         let new = plan(&so_far)?;
-        let row = with_precision(new.row);
+        let row = row_precision(new.row);
         adjust_units(&mut tx, tenant, order_id, &new.reserve, 1).await?;
         sqlx::query(
             "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
@@ -189,9 +180,7 @@ impl ReturnStore for SqliteStore {
         if let Some(message) = &new.outbox {
             enqueue(&mut tx, tenant, row.id, message, now).await?;
         }
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &row).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
         append_event(&mut tx, tenant, row.id, &new.event).await?;
         tx.commit().await?;
         Ok(Applied::New(row))
@@ -207,9 +196,7 @@ impl ReturnStore for SqliteStore {
     ) -> Result<Applied<ReturnRow>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = &idempotency
-            && let Some(answer) = claim_key(&mut tx, tenant, claim, now).await?
-        {
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
         let current = sqlx::query(concat!(
@@ -229,7 +216,7 @@ impl ReturnStore for SqliteStore {
             id: id.to_string(),
         })?;
         let update = plan(&current)?;
-        let row = with_precision(update.row);
+        let row = row_precision(update.row);
         sqlx::query(
             "UPDATE returns SET status = $3, version = $4, ship_by = $5, document = $6, updated_at = $7 \
              WHERE tenant_id = $1 AND return_id = $2",
@@ -250,9 +237,7 @@ impl ReturnStore for SqliteStore {
         if let Some(message) = &update.outbox {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
-        if let Some(claim) = &idempotency {
-            record_answer(&mut tx, tenant, claim, &row).await?;
-        }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
         append_event(&mut tx, tenant, id, &update.event).await?;
         tx.commit().await?;
         Ok(Applied::New(row))
