@@ -111,9 +111,10 @@ async fn reflection_v1alpha_answers_for_older_clients() {
 }
 
 #[tokio::test]
-async fn rpcs_not_built_yet_answer_unimplemented() {
+async fn rpcs_not_built_yet_answer_unimplemented_to_an_authenticated_caller() {
     let app = spawn_app().await;
-    let mut sla = SlaServiceClient::with_interceptor(app.channel.clone(), Auth::key("irrelevant"));
+    let key = app.seller_key("acme").await;
+    let mut sla = SlaServiceClient::with_interceptor(app.channel.clone(), Auth::key(&key));
     let err = sla
         .get_supplier_sla(pb::GetSupplierSlaRequest::default())
         .await

@@ -43,7 +43,8 @@ impl Move {
         match (from, self) {
             (S::Authorized, Ship) => Some(S::InTransit),
             (S::InTransit, Receive) => Some(S::Received),
-            (S::Received, Inspect) => Some(S::Inspected),
+            // Inspecting again corrects the report before resolution.
+            (S::Received | S::Inspected, Inspect) => Some(S::Inspected),
             (S::Inspected, Refund | PartialRefund) => Some(S::Resolved),
             // Keep-with-allowance: the goods never come back.
             (S::Authorized, PartialRefund) => Some(S::Resolved),
@@ -298,7 +299,8 @@ async fn a_received_return_can_be_inspected_cancelled_or_given_evidence() {
 }
 
 #[tokio::test]
-async fn an_inspected_return_can_be_refunded_partially_refunded_cancelled_or_given_evidence() {
+async fn an_inspected_return_can_be_refunded_partially_refunded_reinspected_cancelled_or_given_evidence()
+ {
     let app = spawn_app().await;
     let seller = Seller::new(&app, "acme").await;
     every_allowed_move_from(&app, &seller, S::Inspected).await;

@@ -53,6 +53,8 @@ pub struct Principal {
     pub supplier: Option<SupplierId>,
     /// What the key may do.
     pub scopes: Vec<Scope>,
+    /// The stored hash of the key, to check again that it still holds (long-lived streams).
+    key_hash: [u8; 32],
 }
 
 /// Resolves callers against the stored keys.
@@ -74,12 +76,40 @@ impl Authenticator {
         scope: Scope,
     ) -> Result<Principal, ApiError> {
         let principal = self.authenticate(metadata).await?;
+        // A supplier's key acts for that supplier only: it answers forwarded requests and never
+        // reaches the seller's surface, whatever scopes an older key row may still list.
+        if principal.supplier.is_some() && scope != Scope::SupplierCallbacks {
+            return Err(ApiError::SupplierKey {
+                scope: scope.as_str(),
+            });
+        }
         if !principal.scopes.contains(&scope) {
             return Err(ApiError::PermissionDenied {
                 scope: scope.as_str(),
             });
         }
         Ok(principal)
+    }
+
+    /// Checks again that `principal`'s key is still valid and holds `scope`: a long-lived call (an
+    /// event stream) ends once its key is revoked.
+    pub async fn recheck(&self, principal: &Principal, scope: Scope) -> Result<(), ApiError> {
+        let record = self.store.find_api_key(&principal.key_hash).await?;
+        match record {
+            Some(r) if r.revoked_at.is_none() => {
+                if r.scopes.contains(&scope) {
+                    Ok(())
+                } else {
+                    Err(ApiError::PermissionDenied {
+                        scope: scope.as_str(),
+                    })
+                }
+            }
+            _ => Err(ApiError::Unauthenticated {
+                reason: "API_KEY_REVOKED",
+                message: "this API key was revoked; use another key".into(),
+            }),
+        }
     }
 
     async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal, ApiError> {
@@ -105,9 +135,10 @@ impl Authenticator {
                     "the authorization metadata must be `Bearer <key>`",
                 )
             })?;
+        let key_hash = hash_api_key(key);
         let record = self
             .store
-            .find_api_key(&hash_api_key(key))
+            .find_api_key(&key_hash)
             .await?
             .ok_or_else(|| unauthenticated("API_KEY_INVALID", "this API key is not known"))?;
         if record.revoked_at.is_some() {
@@ -121,6 +152,7 @@ impl Authenticator {
             tenant: record.tenant,
             supplier: record.supplier,
             scopes: record.scopes,
+            key_hash,
         })
     }
 }

@@ -33,6 +33,12 @@ pub enum ApiError {
         /// The scope the call needs.
         scope: &'static str,
     },
+    /// A supplier's key called the seller's surface, which it may never use.
+    #[error("a supplier's API key cannot use the {scope} scope")]
+    SupplierKey {
+        /// The scope the call needs.
+        scope: &'static str,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -52,19 +58,7 @@ impl From<ApiError> for Status {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Domain(DomainError::InvalidArgument(violations)) => {
-                let mut details = info("INVALID_ARGUMENT", HashMap::new());
-                details.set_bad_request(
-                    violations
-                        .as_slice()
-                        .iter()
-                        .map(|v| FieldViolation::new(&v.field, &v.description))
-                        .collect::<Vec<_>>(),
-                );
-                Status::with_error_details(
-                    Code::InvalidArgument,
-                    format!("invalid request: {violations}"),
-                    details,
-                )
+                invalid_argument(violations.as_slice())
             }
             ApiError::Domain(DomainError::NotFound { resource, id }) => Status::with_error_details(
                 Code::NotFound,
@@ -128,6 +122,17 @@ impl From<ApiError> for Status {
                     HashMap::from([("scope".into(), scope.to_owned())]),
                 ),
             ),
+            ApiError::SupplierKey { scope } => Status::with_error_details(
+                Code::PermissionDenied,
+                format!(
+                    "this API key belongs to a supplier and answers forwarded requests only; \
+                     {scope} needs a seller key"
+                ),
+                info(
+                    "SUPPLIER_KEY_NOT_ALLOWED",
+                    HashMap::from([("scope".into(), scope.to_owned())]),
+                ),
+            ),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 let mut details = info("DATABASE_UNAVAILABLE", HashMap::new());
@@ -146,6 +151,79 @@ impl From<ApiError> for Status {
     }
 }
 
+/// How many field violations an answer lists in its message; the rest are counted.
+const MESSAGE_VIOLATIONS: usize = 3;
+/// How many field violations an answer carries in its details, and in how many bytes of text. Stock
+/// clients refuse trailers above 8-16 KiB (grpcio turns them into RESOURCE_EXHAUSTED), so a request
+/// with hundreds of bad lines still gets a readable INVALID_ARGUMENT with the first of them; the
+/// details travel base64-encoded (a third larger), and the message is percent-encoded (up to three times larger), so 3 KiB of details and a message of
+/// three cut violations stay inside 8 KiB.
+const DETAIL_VIOLATIONS: usize = 50;
+const DETAIL_BYTES: usize = 3 * 1024;
+/// Longest field path or description kept in the details, and in the message; longer ones are cut
+/// at a character boundary.
+const DETAIL_TEXT_BYTES: usize = 256;
+const MESSAGE_TEXT_BYTES: usize = 120;
+
+/// INVALID_ARGUMENT with a short message (the first few violations and a count) and `BadRequest`
+/// details capped in number and size; `ErrorInfo` says how many there were in all.
+fn invalid_argument(all: &[returnbridge_domain::FieldViolation]) -> Status {
+    let mut message = String::from("invalid request: ");
+    for (i, v) in all.iter().take(MESSAGE_VIOLATIONS).enumerate() {
+        if i > 0 {
+            message.push_str("; ");
+        }
+        message.push_str(&format!(
+            "{}: {}",
+            cut(&v.field, MESSAGE_TEXT_BYTES),
+            cut(&v.description, MESSAGE_TEXT_BYTES)
+        ));
+    }
+    if all.len() > MESSAGE_VIOLATIONS {
+        message.push_str(&format!(
+            "; and {} more (see the BadRequest details)",
+            all.len() - MESSAGE_VIOLATIONS
+        ));
+    }
+    let mut budget = DETAIL_BYTES;
+    let listed: Vec<FieldViolation> = all
+        .iter()
+        .take(DETAIL_VIOLATIONS)
+        .map(|v| {
+            FieldViolation::new(
+                cut(&v.field, DETAIL_TEXT_BYTES),
+                cut(&v.description, DETAIL_TEXT_BYTES),
+            )
+        })
+        .take_while(|v| {
+            let size = v.field.len() + v.description.len() + 8;
+            budget = budget.saturating_sub(size);
+            budget > 0
+        })
+        .collect();
+    let mut details = info(
+        "INVALID_ARGUMENT",
+        HashMap::from([
+            ("violations".into(), all.len().to_string()),
+            ("violations_listed".into(), listed.len().to_string()),
+        ]),
+    );
+    details.set_bad_request(listed);
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// `text`, cut to at most `max` bytes at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The error with all its sources, for a log line that shows the root cause.
 fn anyhow_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
@@ -161,4 +239,60 @@ fn anyhow_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// A handler's result as tonic wants it.
 pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
     result.map(tonic::Response::new).map_err(Status::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use returnbridge_domain::Violations;
+
+    fn trailer_bytes(status: &Status) -> usize {
+        let response = status.clone().into_http::<()>();
+        response
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum()
+    }
+
+    #[test]
+    fn a_request_with_hundreds_of_bad_fields_answers_within_8_kib() {
+        let mut v = Violations::default();
+        for i in 0..500 {
+            v.add(format!("order.lines[{i}].sku"), "é".repeat(400));
+        }
+        let status = Status::from(ApiError::Domain(DomainError::InvalidArgument(v)));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            trailer_bytes(&status) < 8 * 1024,
+            "{}",
+            trailer_bytes(&status)
+        );
+        let details = status.get_error_details();
+        let listed = details.bad_request().map(|b| b.field_violations.len());
+        assert!(listed.is_some_and(|n| (1..=50).contains(&n)), "{listed:?}");
+        let info = details
+            .error_info()
+            .map(|i| i.metadata.clone())
+            .unwrap_or_default();
+        assert_eq!(info.get("violations").map(String::as_str), Some("500"));
+        assert!(status.message().contains("and 497 more"));
+    }
+
+    #[test]
+    fn a_few_violations_are_all_listed() {
+        let mut v = Violations::default();
+        v.add("a", "is required");
+        v.add("b", "is required");
+        let status = Status::from(ApiError::Domain(DomainError::InvalidArgument(v)));
+        let listed = status
+            .get_error_details()
+            .bad_request()
+            .map(|b| b.field_violations.len());
+        assert_eq!(listed, Some(2));
+        assert_eq!(
+            status.message(),
+            "invalid request: a: is required; b: is required"
+        );
+    }
 }

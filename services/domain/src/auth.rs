@@ -91,6 +91,27 @@ impl Scope {
     }
 }
 
+/// Checks the scopes a new key would hold: a supplier's key holds [`Scope::SupplierCallbacks`]
+/// only (a seller scope would let one supplier read and change what belongs to the seller and to
+/// other suppliers), and that scope needs a supplier to act for.
+pub fn check_key_scopes(supplier_bound: bool, scopes: &[Scope]) -> Result<(), String> {
+    if scopes.is_empty() {
+        return Err("name at least one scope".into());
+    }
+    let callbacks = scopes.contains(&Scope::SupplierCallbacks);
+    match (supplier_bound, callbacks) {
+        (true, _) if scopes.len() > 1 || !callbacks => Err(format!(
+            "a supplier's key may hold {} only; seller scopes need a key without a supplier",
+            Scope::SupplierCallbacks
+        )),
+        (false, true) => Err(format!(
+            "{} acts for one supplier: create the key with a supplier",
+            Scope::SupplierCallbacks
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -106,6 +127,20 @@ mod tests {
         let parsed = Scope::parse_list("returns:write, contracts:read,returns:write").unwrap();
         assert_eq!(parsed, vec![Scope::ContractsRead, Scope::ReturnsWrite]);
         assert_eq!(Scope::parse_list(&Scope::join(&parsed)).unwrap(), parsed);
+    }
+
+    #[test]
+    fn a_supplier_key_holds_the_callback_scope_only() {
+        assert!(check_key_scopes(true, &[Scope::SupplierCallbacks]).is_ok());
+        assert!(check_key_scopes(true, &[Scope::ReturnsRead]).is_err());
+        assert!(check_key_scopes(true, &[Scope::SupplierCallbacks, Scope::ReturnsWrite]).is_err());
+        assert!(check_key_scopes(true, &[]).is_err());
+    }
+
+    #[test]
+    fn a_seller_key_cannot_hold_the_callback_scope() {
+        assert!(check_key_scopes(false, &Scope::SELLER_DEFAULT).is_ok());
+        assert!(check_key_scopes(false, &[Scope::SupplierCallbacks]).is_err());
     }
 
     #[test]

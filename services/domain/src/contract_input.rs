@@ -310,11 +310,7 @@ impl PublishContractInput {
                 None
             }
         };
-        v.check(
-            self.description.chars().count() <= MAX_DESCRIPTION_CHARS,
-            "description",
-            format!("at most {MAX_DESCRIPTION_CHARS} characters"),
-        );
+        v.text("description", &self.description, MAX_DESCRIPTION_CHARS);
         v.finish()?;
         match (supplier, terms) {
             (Some(supplier), Some(terms)) => Ok(NewContract {

@@ -32,6 +32,23 @@ impl Violations {
         }
     }
 
+    /// Checks free text (a note, a comment, a description): at most `max` characters, and no NUL or
+    /// other control character but line breaks and tabs, which no store can keep faithfully.
+    pub fn text(&mut self, field: impl Into<String>, raw: &str, max: usize) {
+        let field = field.into();
+        if raw.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(
+                field,
+                "must not contain NUL or other control characters (line breaks and tabs are fine)",
+            );
+        }
+    }
+
     /// Keeps the value of a parse, or records its violation under `field`.
     pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
         parsed

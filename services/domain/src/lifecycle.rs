@@ -3,7 +3,7 @@
 //! ```text
 //! REQUESTED -> AUTHORIZED | PENDING_SUPPLIER | REJECTED
 //! PENDING_SUPPLIER -> AUTHORIZED | REJECTED
-//! AUTHORIZED -> IN_TRANSIT -> RECEIVED -> INSPECTED -> RESOLVED
+//! AUTHORIZED -> IN_TRANSIT -> RECEIVED -> INSPECTED -> RESOLVED ; INSPECTED -> INSPECTED (re-inspection)
 //! AUTHORIZED -> RESOLVED (no return needed) ; AUTHORIZED -> EXPIRED ; any non-terminal -> CANCELLED
 //! ```
 
@@ -93,7 +93,8 @@ impl Transition {
             Transition::SupplierApprove | Transition::SupplierReject => &[PendingSupplier],
             Transition::Ship => &[Authorized],
             Transition::Receive => &[InTransit],
-            Transition::Inspect => &[Received],
+            // Inspecting again replaces a wrong report before resolution; the trail keeps both.
+            Transition::Inspect => &[Received, Inspected],
             Transition::Resolve => &[Inspected],
             Transition::ResolveWithoutReturn => &[Authorized],
             Transition::Expire => &[Authorized],
@@ -209,6 +210,12 @@ mod tests {
                 from == Authorized
             );
         }
+    }
+
+    #[test]
+    fn an_inspected_return_can_be_inspected_again_to_correct_the_report() {
+        assert_eq!(Transition::Inspect.apply(Inspected), Ok(Inspected));
+        assert!(Transition::Inspect.apply(InTransit).is_err());
     }
 
     #[test]

@@ -140,10 +140,10 @@ impl ReturnRequestInput {
                 "is too large: the order total plus the label would overflow",
             );
         }
-        v.check(
-            self.customer_comment.chars().count() <= MAX_COMMENT_CHARS,
+        v.text(
             "customer_comment",
-            format!("must be at most {MAX_COMMENT_CHARS} characters"),
+            &self.customer_comment,
+            MAX_COMMENT_CHARS,
         );
         v.finish()?;
         let (Some(order), Some(reason)) = (order, self.reason) else {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod serve;
+mod supplier_keys;
 pub mod telemetry;
 
 pub use config::Settings;

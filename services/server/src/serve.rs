@@ -2,6 +2,7 @@
 //! shutdown future resolves.
 
 use crate::config::Settings;
+use crate::supplier_keys::StoredSupplierKeys;
 use anyhow::Context;
 use returnbridge_api::clock::Clock;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
@@ -70,10 +71,11 @@ pub async fn run(
         .add_optional_service(
             api.then(|| LiabilityServiceServer::new(LiabilityApi::new(ctx.clone()))),
         )
-        .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi)))
-        .add_optional_service(
-            gateway.then(|| SupplierCallbackServiceServer::new(SupplierCallbacks)),
-        );
+        .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi::new(ctx.clone()))))
+        .add_optional_service(gateway.then(|| {
+            let keys = StoredSupplierKeys(ctx.auth.clone());
+            SupplierCallbackServiceServer::new(SupplierCallbacks::new(Arc::new(keys)))
+        }));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     // The first check runs before the listener accepts calls, so a ready store is SERVING at once.

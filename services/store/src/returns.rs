@@ -222,11 +222,12 @@ pub trait ReturnStore: Send + Sync {
     ) -> Result<Vec<(TenantId, ReturnId)>, StoreError>;
 
     /// Stores sales records; a record for the same supplier, SKU and period replaces the earlier one.
-    /// Returns (inserted, replaced).
+    /// Returns (inserted, replaced), or the stored answer when the idempotency key was used before.
     async fn record_sales(
         &self,
         tenant: &TenantId,
         records: &[SalesRecord],
         now: DateTime<Utc>,
-    ) -> Result<(u32, u32), StoreError>;
+        idempotency: Option<IdempotencyClaim<'_, (u32, u32)>>,
+    ) -> Result<Applied<(u32, u32)>, StoreError>;
 }

@@ -14,16 +14,16 @@ use returnbridge_domain::order::ReturnReason;
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::{StoreError, StoredContract};
 
-/// A proto duration as a domain one. Out-of-range values saturate, so the domain's bounds refuse
-/// them by name instead of this edge failing without a field.
+/// A proto duration as a domain one. One protobuf itself refuses (out of its range, nanos above
+/// 999,999,999 or of the other sign than seconds) becomes `TimeDelta::MIN`, and one within it but
+/// too large for the domain saturates: either way the domain's bounds refuse it by name.
 pub fn delta(d: &prost_types::Duration) -> TimeDelta {
+    if invalid_duration(d) {
+        return TimeDelta::MIN;
+    }
     TimeDelta::try_seconds(d.seconds)
         .and_then(|s| s.checked_add(&TimeDelta::nanoseconds(i64::from(d.nanos))))
-        .unwrap_or(if d.seconds < 0 {
-            TimeDelta::MIN
-        } else {
-            TimeDelta::MAX
-        })
+        .unwrap_or(TimeDelta::MAX)
 }
 
 /// A domain duration as a proto one.
@@ -34,19 +34,72 @@ pub fn duration(d: TimeDelta) -> prost_types::Duration {
     }
 }
 
-/// A proto timestamp as an instant, or a violation of `field` when it is out of range.
+/// The first and last second protobuf's `Timestamp` admits: 0001-01-01T00:00:00Z and
+/// 9999-12-31T23:59:59Z. Bounding every instant here keeps the stores' encodings (fixed-width text on
+/// SQLite, `timestamptz` on PostgreSQL) able to hold and order everything the edge lets in.
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// protobuf's `Duration` range: about 10,000 years either way.
+const DURATION_SECONDS: std::ops::RangeInclusive<i64> = -315_576_000_000..=315_576_000_000;
+
+/// A proto timestamp as an instant, or a violation of `field` when it is outside protobuf's own range
+/// (years 1 to 9999, nanos 0 to 999,999,999).
 pub fn instant(
     t: &prost_types::Timestamp,
     field: &str,
     v: &mut Violations,
 ) -> Option<DateTime<Utc>> {
-    let parsed = u32::try_from(t.nanos)
-        .ok()
-        .and_then(|n| DateTime::from_timestamp(t.seconds, n));
+    let parsed = Some(t)
+        .filter(|t| TIMESTAMP_SECONDS.contains(&t.seconds) && (0..1_000_000_000).contains(&t.nanos))
+        .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32));
     if parsed.is_none() {
-        v.add(field, "is not a valid timestamp");
+        v.add(
+            field,
+            "is not a valid timestamp: years 1 to 9999, nanos 0 to 999999999",
+        );
     }
     parsed
+}
+
+/// Longest period a statement or a sales record covers.
+pub const MAX_PERIOD: TimeDelta = TimeDelta::days(366);
+
+/// A required period under `field` (`period`, `records[3].period`): both bounds, start before end,
+/// at most [`MAX_PERIOD`] long; a violation otherwise.
+pub fn period(
+    range: Option<&pb::TimeRange>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let bound = |t: Option<&prost_types::Timestamp>, name: &str, v: &mut Violations| {
+        t.and_then(|t| instant(t, &format!("{field}.{name}"), v))
+    };
+    let start = bound(range.and_then(|r| r.start_time.as_ref()), "start_time", v);
+    let end = bound(range.and_then(|r| r.end_time.as_ref()), "end_time", v);
+    match (start, end) {
+        (Some(s), Some(e)) if s < e && e - s <= MAX_PERIOD => Some((s, e)),
+        (Some(s), Some(e)) if s < e => {
+            v.add(field, "must cover at most 366 days");
+            None
+        }
+        (Some(_), Some(_)) => {
+            v.add(field, "start_time must be before end_time");
+            None
+        }
+        _ => {
+            v.add(field, "needs start_time and end_time");
+            None
+        }
+    }
+}
+
+/// Whether a proto duration breaks protobuf's own rules: its range, nanos at most 999,999,999 in
+/// magnitude and of the same sign as seconds.
+fn invalid_duration(d: &prost_types::Duration) -> bool {
+    let sign_ok = d.seconds == 0 || d.nanos == 0 || (d.seconds > 0) == (d.nanos > 0);
+    !DURATION_SECONDS.contains(&d.seconds)
+        || !(-999_999_999..=999_999_999).contains(&d.nanos)
+        || !sign_ok
 }
 
 /// A proto reason as the domain's; `None` for UNSPECIFIED or an unknown number.
@@ -232,14 +285,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_round_trip_and_huge_ones_saturate() {
+    fn durations_round_trip_and_ones_protobuf_refuses_become_invalid() {
         let d = TimeDelta::hours(36) + TimeDelta::milliseconds(5);
         assert_eq!(delta(&duration(d)), d);
         let huge = prost_types::Duration {
             seconds: i64::MAX,
             nanos: 0,
         };
-        assert_eq!(delta(&huge), TimeDelta::MAX);
+        assert_eq!(delta(&huge), TimeDelta::MIN);
+        let within = prost_types::Duration {
+            seconds: 315_576_000_000,
+            nanos: 0,
+        };
+        assert_eq!(delta(&within).num_days(), 3_652_500);
+        let mixed_signs = prost_types::Duration {
+            seconds: 3600,
+            nanos: -5,
+        };
+        assert_eq!(delta(&mixed_signs), TimeDelta::MIN);
+    }
+
+    #[test]
+    fn timestamps_outside_years_1_to_9999_are_violations() {
+        let at = |seconds, nanos| {
+            let mut v = Violations::default();
+            let t = instant(&prost_types::Timestamp { seconds, nanos }, "t", &mut v);
+            (t.is_some(), v.is_empty())
+        };
+        assert_eq!(at(-62_135_596_800, 0), (true, true));
+        assert_eq!(at(253_402_300_799, 999_999_999), (true, true));
+        assert_eq!(at(-62_135_596_801, 0), (false, false));
+        assert_eq!(at(253_402_300_800, 0), (false, false));
+        assert_eq!(at(0, -1), (false, false));
+        assert_eq!(at(0, 1_000_000_000), (false, false));
     }
 
     #[test]

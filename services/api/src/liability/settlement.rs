@@ -2,7 +2,7 @@
 //! a period, in one currency (never converted). Totals cover the whole period on every page.
 
 use crate::ApiContext;
-use crate::convert::contract::instant;
+use crate::convert::contract::period;
 use crate::convert::supplier::supplier_id;
 use crate::convert::{money_to_proto, timestamp};
 use crate::error::ApiError;
@@ -30,19 +30,8 @@ pub(super) async fn statement(
     let mut v = Violations::default();
     let supplier = supplier_id(&req.supplier_id, "supplier_id", &mut v);
     let currency = v.take("currency_code", Currency::parse(&req.currency_code));
-    let period = req.period.unwrap_or_default();
-    let from = period
-        .start_time
-        .as_ref()
-        .and_then(|t| instant(t, "period.start_time", &mut v));
-    let to = period
-        .end_time
-        .as_ref()
-        .and_then(|t| instant(t, "period.end_time", &mut v));
-    match (from, to) {
-        (Some(f), Some(t)) => v.check(f < t, "period", "start_time must be before end_time"),
-        _ => v.add("period", "needs start_time and end_time"),
-    }
+    let range = period(req.period.as_ref(), "period", &mut v);
+    let (from, to) = (range.map(|r| r.0), range.map(|r| r.1));
     let limit = page_size(req.page_size, &mut v);
     let scope_tag = format!(
         "{}/{}/{:?}/{:?}",
@@ -124,7 +113,7 @@ pub(super) async fn statement(
         .map_err(|_| StoreError::Corrupt("settlement totals out of range".into()))?;
     Ok(pb::GetSettlementStatementResponse {
         supplier_id: supplier.to_string(),
-        period: Some(period),
+        period: req.period,
         currency_code: currency.code().to_owned(),
         lines,
         totals: Some(pb::SettlementTotals {

@@ -116,10 +116,10 @@ pub(crate) fn parse(
 ) -> Result<ReturnRequest, ApiError> {
     let mut v = Violations::default();
     let input = request_input(req, &mut v);
-    v.check(
-        req.external_reference.chars().count() <= MAX_EXTERNAL_REFERENCE,
+    v.text(
         "external_reference",
-        format!("must be at most {MAX_EXTERNAL_REFERENCE} characters"),
+        &req.external_reference,
+        MAX_EXTERNAL_REFERENCE,
     );
     match input.parse(now) {
         Ok(parsed) if v.is_empty() => Ok(parsed),

@@ -220,14 +220,6 @@ pub(super) fn when(
     }
 }
 
-pub(super) fn text(raw: &str, max: usize, field: &str, v: &mut Violations) {
-    v.check(
-        raw.chars().count() <= max,
-        field,
-        format!("must be at most {max} characters"),
-    );
-}
-
 /// An amount in the order's currency, not negative.
 pub(super) fn amount(m: &Option<pb::Money>, field: &str, doc: &pb::Return, v: &mut Violations) {
     let Some(m) = m else { return };

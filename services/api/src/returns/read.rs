@@ -11,6 +11,7 @@ use crate::paging::{decode_token, encode_token, page_size};
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::ReturnId;
+use returnbridge_domain::order::OrderRef;
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::ReturnFilter;
 use sha2::{Digest, Sha256};
@@ -84,7 +85,9 @@ pub(super) async fn list(
         filter.supplier = supplier_id(&req.supplier_id, "supplier_id", &mut v);
     }
     if !req.order_id.is_empty() {
-        filter.order_id = Some(req.order_id.clone());
+        filter.order_id = v
+            .take("order_id", OrderRef::parse(&req.order_id))
+            .map(|o| o.as_str().to_owned());
     }
     if req.reason != 0 {
         match reason_from_proto(req.reason) {

@@ -1,7 +1,7 @@
 //! RecordShipment, RecordReceipt, RecordInspection, CancelReturn and AddEvidence: each checks its
 //! input against the return's document and records it, under the row lock.
 
-use super::change::{MAX_SHORT_TEXT, Step, amount, begin, invalid, items, run, text, when};
+use super::change::{MAX_SHORT_TEXT, Step, amount, begin, invalid, items, run, when};
 use super::document::Actor;
 use crate::ApiContext;
 use crate::convert::timestamp;
@@ -27,17 +27,11 @@ pub(super) async fn record_shipment(
     let now = call.now;
     let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
         let mut v = Violations::default();
-        text(
-            &shipment.carrier,
-            MAX_SHORT_TEXT,
-            "shipment.carrier",
-            &mut v,
-        );
-        text(
+        v.text("shipment.carrier", &shipment.carrier, MAX_SHORT_TEXT);
+        v.text(
+            "shipment.tracking_number",
             &shipment.tracking_number,
             MAX_SHORT_TEXT,
-            "shipment.tracking_number",
-            &mut v,
         );
         amount(&shipment.label_cost, "shipment.label_cost", doc, &mut v);
         let shipped = when(&shipment.ship_time, "shipment.ship_time", now, &mut v);
@@ -85,7 +79,7 @@ pub(super) async fn record_receipt(
     let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
         let mut v = Violations::default();
         items(&receipt.items, "receipt.items", doc, &mut v);
-        text(&receipt.note, MAX_COMMENT_CHARS, "receipt.note", &mut v);
+        v.text("receipt.note", &receipt.note, MAX_COMMENT_CHARS);
         let received = when(&receipt.receive_time, "receipt.receive_time", now, &mut v);
         invalid(v)?;
         let recorded = pb::Receipt {
@@ -157,12 +151,19 @@ pub(super) async fn record_inspection(
             doc,
             &mut v,
         );
-        text(
-            &inspection.note,
-            MAX_COMMENT_CHARS,
-            "inspection.note",
-            &mut v,
-        );
+        // A deduction above what the goods cost would make every later split impossible, so it is
+        // refused here, against the return's own figures, rather than at resolution.
+        if let (Some(d), Some(max)) = (&inspection.damage_deduction, returned_price(doc)) {
+            v.check(
+                d.amount_minor <= max,
+                "inspection.damage_deduction.amount_minor",
+                format!(
+                    "must be at most {max} (minor units), the price of the returned units: a deduction \
+                     withholds part of the refund, never more"
+                ),
+            );
+        }
+        v.text("inspection.note", &inspection.note, MAX_COMMENT_CHARS);
         v.check(
             inspection.evidence_uris.len() <= MAX_EVIDENCE,
             "inspection.evidence_uris",
@@ -225,7 +226,7 @@ pub(super) async fn cancel(
             "reason",
             "is required: say why, for the audit trail",
         );
-        text(&reason, 1000, "reason", &mut v);
+        v.text("reason", &reason, 1000);
         invalid(v)?;
         let recorded = pb::Cancellation {
             reason: reason.clone(),
@@ -281,12 +282,7 @@ pub(super) async fn add_evidence(
         );
         for (i, e) in evidence.iter().enumerate() {
             v.take(&format!("evidence[{i}].uri"), EvidenceUri::parse(&e.uri));
-            text(
-                &e.description,
-                500,
-                &format!("evidence[{i}].description"),
-                &mut v,
-            );
+            v.text(format!("evidence[{i}].description"), &e.description, 500);
         }
         invalid(v)?;
         let added: Vec<_> = evidence
@@ -312,5 +308,16 @@ pub(super) async fn add_evidence(
     let doc = run(ctx, &call, "AddEvidence", &req, req.expected_version, &edit).await?;
     Ok(pb::AddEvidenceResponse {
         return_case: Some(doc),
+    })
+}
+
+/// What the customer paid for the units this return sends back, in minor units (`None` on overflow,
+/// which the order's own checks make impossible).
+fn returned_price(doc: &pb::Return) -> Option<i64> {
+    let lines = &doc.order.as_ref()?.lines;
+    doc.items.iter().try_fold(0i64, |sum, item| {
+        let line = lines.iter().find(|l| l.sku == item.sku)?;
+        let price = line.unit_price.as_ref()?.amount_minor;
+        sum.checked_add(price.checked_mul(i64::from(item.quantity))?)
     })
 }

@@ -1,7 +1,7 @@
 //! ResolveReturn: the resolution and the final liability split, with its settlement line and ledger
 //! postings, in the same transaction.
 
-use super::change::{Step, amount, begin, invalid, items, run, text};
+use super::change::{Step, amount, begin, invalid, items, run};
 use super::document::{Actor, decode};
 use super::return_not_found;
 use crate::ApiContext;
@@ -66,7 +66,7 @@ pub(super) async fn resolve(
                 &mut v,
             );
         }
-        text(&note, MAX_COMMENT_CHARS, "note", &mut v);
+        v.text("note", &note, MAX_COMMENT_CHARS);
         invalid(v)?;
         // Goods that are not coming back (returnless refund, compensation claim, keep-with-allowance)
         // resolve straight from AUTHORIZED; everything else after inspection.

@@ -1,10 +1,11 @@
 //! RecordSales: units sold per supplier, SKU and period, the denominator of return rates.
 
 use crate::ApiContext;
-use crate::convert::contract::instant;
+use crate::convert::contract::period;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
-use chrono::TimeDelta;
+use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use prost::Message;
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::order::{Category, Sku};
@@ -18,8 +19,6 @@ use tonic::Request;
 const MAX_RECORDS: usize = 1000;
 /// Most units one record may report.
 const MAX_UNITS: i64 = 1_000_000_000_000;
-/// Longest period one record may cover.
-const MAX_PERIOD: TimeDelta = TimeDelta::days(366);
 
 pub(super) async fn record(
     ctx: &ApiContext,
@@ -29,6 +28,7 @@ pub(super) async fn record(
         .auth
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
+    let key = idempotency_key(request.metadata(), false)?;
     let req = request.get_ref();
     let mut v = Violations::default();
     v.check(
@@ -59,34 +59,20 @@ pub(super) async fn record(
             field("units_sold"),
             format!("must be between 0 and {MAX_UNITS}"),
         );
-        let period = r.period.as_ref();
-        let start = period
-            .and_then(|p| p.start_time.as_ref())
-            .and_then(|t| instant(t, &field("period.start_time"), &mut v));
-        let end = period
-            .and_then(|p| p.end_time.as_ref())
-            .and_then(|t| instant(t, &field("period.end_time"), &mut v));
-        match (start, end) {
-            (Some(s), Some(e)) if s < e => {
-                v.check(
-                    e - s <= MAX_PERIOD,
-                    field("period"),
-                    "must cover at most 366 days",
-                );
-                v.check(
-                    e <= now + MAX_CLOCK_SKEW,
-                    field("period.end_time"),
-                    "lies in the future; report sales of periods that have ended",
-                );
-                v.check(
-                    seen.insert((r.supplier_id.as_str(), r.sku.as_str(), s, e)),
-                    format!("records[{i}]"),
-                    "repeats an earlier record's supplier, SKU and period; send one record for them",
-                );
-            }
-            (Some(_), Some(_)) => v.add(field("period"), "start_time must be before end_time"),
-            _ => v.add(field("period"), "needs start_time and end_time"),
+        let range = period(r.period.as_ref(), &field("period"), &mut v);
+        if let Some((s, e)) = range {
+            v.check(
+                e <= now + MAX_CLOCK_SKEW,
+                field("period.end_time"),
+                "lies in the future; report sales of periods that have ended",
+            );
+            v.check(
+                seen.insert((r.supplier_id.as_str(), r.sku.as_str(), s, e)),
+                format!("records[{i}]"),
+                "repeats an earlier record's supplier, SKU and period; send one record for them",
+            );
         }
+        let (start, end) = (range.map(|r| r.0), range.map(|r| r.1));
         if let (Some(supplier), Some(sku), Some(category), Some(period_start), Some(period_end)) =
             (supplier, sku, category, start, end)
         {
@@ -101,12 +87,19 @@ pub(super) async fn record(
         }
     }
     v.finish()?;
-    let (inserted, replaced) = ctx
-        .store
-        .record_sales(&caller.tenant, &records, now)
-        .await?;
-    Ok(pb::RecordSalesResponse {
+    let render = |&(inserted, replaced): &(u32, u32)| pb::RecordSalesResponse {
         inserted_count: inserted as i32,
         replaced_count: replaced as i32,
-    })
+    };
+    let encode = |counts: &(u32, u32)| render(counts).encode_to_vec();
+    let applied = ctx
+        .store
+        .record_sales(
+            &caller.tenant,
+            &records,
+            now,
+            claim(key.as_deref(), request_hash("RecordSales", req), &encode),
+        )
+        .await?;
+    answer(applied, render)
 }

@@ -26,6 +26,8 @@ const POLL: Duration = Duration::from_millis(250);
 /// A heartbeat after this long without an event tells the client the stream is alive.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const BATCH: u32 = 200;
+/// How often a stream checks that its key still holds: a revoked key's stream ends within a second.
+const KEY_RECHECK: Duration = Duration::from_millis(500);
 
 struct Filter {
     types: Vec<i32>,
@@ -93,7 +95,15 @@ pub(super) async fn watch(
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let mut quiet_since = tokio::time::Instant::now();
+        let mut key_checked = tokio::time::Instant::now();
         loop {
+            if key_checked.elapsed() >= KEY_RECHECK {
+                key_checked = tokio::time::Instant::now();
+                if let Err(e) = ctx.auth.recheck(&caller, Scope::ReturnsRead).await {
+                    let _ = tx.send(Err(Status::from(e))).await;
+                    return;
+                }
+            }
             // Register interest before reading, so a write between the read and the wait still wakes us.
             let woken = ctx.events.notified();
             tokio::pin!(woken);

@@ -2,7 +2,7 @@ use crate::cli::KeysCommand;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use returnbridge_api::auth::generate_api_key;
-use returnbridge_domain::auth::Scope;
+use returnbridge_domain::auth::{Scope, check_key_scopes};
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_store::{NewApiKey, Store};
 use std::sync::Arc;
@@ -28,9 +28,8 @@ pub async fn run(store: Arc<dyn Store>, command: KeysCommand) -> anyhow::Result<
                 (None, Some(_)) => vec![Scope::SupplierCallbacks],
                 (None, None) => Scope::SELLER_DEFAULT.to_vec(),
             };
-            if scopes.is_empty() {
-                bail!("--scopes must name at least one scope");
-            }
+            check_key_scopes(supplier.is_some(), &scopes)
+                .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
             let generated = generate_api_key();
             let record = store
                 .create_api_key(NewApiKey {

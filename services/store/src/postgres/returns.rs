@@ -280,14 +280,15 @@ impl ReturnStore for PgStore {
             "SELECT ",
             return_columns!(),
             " FROM returns WHERE tenant_id = $1 \
-             AND ($2::uuid IS NULL OR return_id > $2) \
+             AND ($2::uuid IS NULL OR (created_at, return_id) < \
+                  (SELECT created_at, return_id FROM returns WHERE tenant_id = $1 AND return_id = $2)) \
              AND ($3::text[] IS NULL OR status = ANY($3)) \
              AND ($4::uuid IS NULL OR supplier_id = $4) \
              AND ($5::text IS NULL OR order_id = $5) \
              AND ($6::text IS NULL OR reason = $6) \
              AND ($7::timestamptz IS NULL OR created_at >= $7) \
              AND ($8::timestamptz IS NULL OR created_at < $8) \
-             ORDER BY return_id LIMIT $9"
+             ORDER BY created_at DESC, return_id DESC LIMIT $9"
         ))
         .bind(tenant.as_str())
         .bind(after.map(|a| a.as_uuid()))
@@ -385,8 +386,14 @@ impl ReturnStore for PgStore {
         tenant: &TenantId,
         records: &[SalesRecord],
         now: DateTime<Utc>,
-    ) -> Result<(u32, u32), StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, (u32, u32)>>,
+    ) -> Result<Applied<(u32, u32)>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        if let Some(answer) =
+            claim_key(&mut tx, tenant, idempotency.as_ref(), stored_precision(now)).await?
+        {
+            return Ok(Applied::Replayed(answer));
+        }
         let (mut inserted, mut replaced) = (0, 0);
         for r in records {
             if !super::supplier_exists(&mut tx, tenant, r.supplier).await? {
@@ -420,7 +427,8 @@ impl ReturnStore for PgStore {
                 replaced += 1;
             }
         }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &(inserted, replaced)).await?;
         tx.commit().await?;
-        Ok((inserted, replaced))
+        Ok(Applied::New((inserted, replaced)))
     }
 }

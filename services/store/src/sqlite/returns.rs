@@ -278,14 +278,15 @@ impl ReturnStore for SqliteStore {
             "SELECT ",
             return_columns!(),
             " FROM returns WHERE tenant_id = $1 \
-             AND ($2 IS NULL OR return_id > $2) \
+             AND ($2 IS NULL OR (created_at, return_id) < \
+                  (SELECT created_at, return_id FROM returns WHERE tenant_id = $1 AND return_id = $2)) \
              AND ($3 IS NULL OR instr($3, ',' || status || ',') > 0) \
              AND ($4 IS NULL OR supplier_id = $4) \
              AND ($5 IS NULL OR order_id = $5) \
              AND ($6 IS NULL OR reason = $6) \
              AND ($7 IS NULL OR created_at >= $7) \
              AND ($8 IS NULL OR created_at < $8) \
-             ORDER BY return_id LIMIT $9"
+             ORDER BY created_at DESC, return_id DESC LIMIT $9"
         ))
         .bind(tenant.as_str())
         .bind(after.map(|a| a.to_string()))
@@ -383,8 +384,12 @@ impl ReturnStore for SqliteStore {
         tenant: &TenantId,
         records: &[SalesRecord],
         now: DateTime<Utc>,
-    ) -> Result<(u32, u32), StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, (u32, u32)>>,
+    ) -> Result<Applied<(u32, u32)>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
+            return Ok(Applied::Replayed(answer));
+        }
         let (mut inserted, mut replaced) = (0, 0);
         for r in records {
             if !super::supplier_exists(&mut tx, tenant, r.supplier).await? {
@@ -428,7 +433,8 @@ impl ReturnStore for SqliteStore {
                 inserted += 1;
             }
         }
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &(inserted, replaced)).await?;
         tx.commit().await?;
-        Ok((inserted, replaced))
+        Ok(Applied::New((inserted, replaced)))
     }
 }
