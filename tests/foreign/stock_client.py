@@ -2,7 +2,8 @@
 reflection tells it: health answers SERVING, reflection (v1alpha, the only version grpcio-reflection
 speaks) lists every returnbridge.v1 service, and, given an API key, the README's tour requests
 (proto3 JSON, built into messages from the reflected descriptors) create a supplier, publish a
-contract and authorize a return.
+contract and authorize a return; a request with 200 bad order lines then answers INVALID_ARGUMENT
+with readable field violations (not RESOURCE_EXHAUSTED for oversized trailers).
 
 Usage: python stock_client.py HOST:PORT [API_KEY]
 """
@@ -16,6 +17,8 @@ import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+from google.rpc import error_details_pb2
 
 EXPECTED = {
     "grpc.health.v1.Health",
@@ -106,7 +109,36 @@ def tour(channel, key):
         print(f"tour: expected an authorized return, got {status}: {authorized}", file=sys.stderr)
         return 1
     print(f"tour: return {authorized['return_case']['return_id']} {status}")
-    return 0
+    return many_bad_lines(channel, returns, metadata, supplier, stamp)
+
+
+def many_bad_lines(channel, returns, metadata, supplier, stamp):
+    bad_line = lambda i: {"sku": f"SKU-{i}", "category": "Not A Slug!", "quantity": 0}
+    try:
+        call(channel, returns, "returnbridge.v1.ReturnService/AuthorizeReturn", {
+            "order": {"order_id": "1002", "supplier_id": supplier, "order_time": stamp(13),
+                      "delivery_time": stamp(9), "customer_jurisdiction": "EU", "currency_code": "EUR",
+                      "lines": [bad_line(i) for i in range(200)]},
+            "items": [{"sku": "SKU-0", "quantity": 1}], "reason": "RETURN_REASON_CHANGED_MIND"},
+            metadata + [("idempotency-key", str(uuid.uuid4()))])
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            print(f"bad lines: expected INVALID_ARGUMENT, got {err.code()}: {err.details()}", file=sys.stderr)
+            return 1
+        status = rpc_status.from_call(err)
+        violations = []
+        for detail in status.details if status else []:
+            bad_request = error_details_pb2.BadRequest()
+            if detail.Unpack(bad_request):
+                violations = [v.field for v in bad_request.field_violations]
+        if not violations or not violations[0].startswith("order.lines[0]"):
+            print(f"bad lines: no readable field violations: {violations[:3]}", file=sys.stderr)
+            return 1
+        print(f"bad lines: INVALID_ARGUMENT, {len(violations)} field violations in the details, "
+              f"message {len(err.details())} characters")
+        return 0
+    print("bad lines: expected INVALID_ARGUMENT, the call succeeded", file=sys.stderr)
+    return 1
 
 
 def main(target, key=None):

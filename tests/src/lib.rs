@@ -12,7 +12,7 @@ use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_server::Settings;
-use returnbridge_store::{NewApiKey, Store, StoreOptions};
+use returnbridge_store::{NewApiKey, ScratchDatabase, Store, StoreOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -37,6 +37,8 @@ pub struct TestApp {
     pub clock: Arc<dyn Clock>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
+    // Last, so the store is gone by the time its database is.
+    _fresh: FreshStore,
 }
 
 /// Sends an API key (and optionally an idempotency key) with every call.
@@ -96,26 +98,67 @@ pub type ContractClient = ContractServiceClient<InterceptedService<Channel, Auth
 /// A ReturnService client that authenticates with `auth`.
 pub type ReturnClient = ReturnServiceClient<InterceptedService<Channel, Auth>>;
 
-/// Opens a fresh, migrated store: a scratch PostgreSQL database when `TEST_DATABASE_URL` (or
-/// `DATABASE_URL`) is set, otherwise a new SQLite file.
-pub async fn fresh_store_url() -> (String, &'static str) {
-    match std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) {
-        Ok(server) => (
-            returnbridge_store::scratch_database(&server)
-                .await
-                .expect("scratch PostgreSQL database"),
-            "postgres",
-        ),
-        Err(_) => {
-            let dir =
-                std::env::temp_dir().join(format!("returnbridge-test-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            (
-                format!("sqlite:{}", dir.join("returnbridge.db").display()),
-                "sqlite",
-            )
+/// An empty store for one test: a scratch PostgreSQL database when `TEST_DATABASE_URL` (or
+/// `DATABASE_URL`) names a server, otherwise a SQLite file in a temp folder of its own. Both are
+/// removed when this is dropped.
+pub struct FreshStore {
+    /// Where it is.
+    pub url: String,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    _scratch: Option<ScratchDatabase>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl FreshStore {
+    /// Creates one.
+    pub async fn create() -> Self {
+        match postgres_server() {
+            Some(server) => {
+                let scratch = ScratchDatabase::create(&server)
+                    .await
+                    .expect("scratch PostgreSQL database");
+                Self {
+                    url: scratch.url().to_owned(),
+                    backend: "postgres",
+                    _scratch: Some(scratch),
+                    dir: None,
+                }
+            }
+            None => {
+                let dir = std::env::temp_dir()
+                    .join(format!("returnbridge-test-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                Self {
+                    url: format!("sqlite:{}", dir.join("returnbridge.db").display()),
+                    backend: "sqlite",
+                    _scratch: None,
+                    dir: Some(dir),
+                }
+            }
         }
     }
+}
+
+impl Drop for FreshStore {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The PostgreSQL server tests run on: `TEST_DATABASE_URL`, else `DATABASE_URL`, else none.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+}
+
+/// Says on the terminal, past the test harness's output capture, that a test did not run and why.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{test}: skipped, {why}");
 }
 
 /// Starts the real server (all roles) on a free loopback port.
@@ -125,11 +168,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real server telling time by `clock` (a `ManualClock` drives deadlines in tests).
 pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
-    let (url, backend) = fresh_store_url().await;
+    spawn_app_on(FreshStore::create().await, clock).await
+}
+
+/// Starts the real server on `fresh` (which it keeps until it is dropped).
+pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
     let mut settings = Settings::default();
-    settings.database.url = url;
+    settings.database.url = fresh.url.clone();
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
-    settings.server.readiness_interval_secs = 1;
     // Tests run the expiry sweep themselves (`expire_overdue`), so the server's own round must not
     // race them once a manual clock has been moved past a deadline.
     settings.server.expiry_sweep_secs = 24 * 3600;
@@ -159,9 +205,10 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
         channel,
         clock,
         store,
-        backend,
+        backend: fresh.backend,
         stop: Some(stop),
         server: Some(server),
+        _fresh: fresh,
     }
 }
 

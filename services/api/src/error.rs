@@ -135,13 +135,7 @@ impl From<ApiError> for Status {
             ),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(error = %cause, "database unavailable");
-                let mut details = info("DATABASE_UNAVAILABLE", HashMap::new());
-                details.set_retry_info(Some(Duration::from_secs(1)));
-                Status::with_error_details(
-                    Code::Unavailable,
-                    "the database is unavailable; retry later",
-                    details,
-                )
+                database_unavailable()
             }
             ApiError::Store(other) => {
                 tracing::error!(error = ?anyhow_chain(&other), "internal error");
@@ -149,6 +143,18 @@ impl From<ApiError> for Status {
             }
         }
     }
+}
+
+/// UNAVAILABLE (reason `DATABASE_UNAVAILABLE`) with a RetryInfo of one second: the answer to a call
+/// that needs a database that cannot be reached.
+pub fn database_unavailable() -> Status {
+    let mut details = info("DATABASE_UNAVAILABLE", HashMap::new());
+    details.set_retry_info(Some(Duration::from_secs(1)));
+    Status::with_error_details(
+        Code::Unavailable,
+        "the database is unavailable; retry later",
+        details,
+    )
 }
 
 /// How many field violations an answer lists in its message; the rest are counted.

@@ -57,8 +57,10 @@ pub struct ServerSettings {
     pub concurrency_limit_per_connection: usize,
     /// How long SIGTERM waits for calls in flight before exiting anyway.
     pub shutdown_grace_secs: u64,
-    /// How often readiness (database reachable and migrated) is re-checked for the health service.
-    pub readiness_interval_secs: u64,
+    /// How often, in milliseconds, a background probe checks that the database answers and is
+    /// migrated; it drives health and, while the database is unreachable, answers calls UNAVAILABLE at
+    /// once.
+    pub readiness_interval_ms: u64,
     /// How often the api role expires AUTHORIZED returns not shipped by their deadline.
     pub expiry_sweep_secs: u64,
 }
@@ -108,7 +110,7 @@ impl Default for Settings {
                 request_timeout_secs: 30,
                 concurrency_limit_per_connection: 256,
                 shutdown_grace_secs: 30,
-                readiness_interval_secs: 5,
+                readiness_interval_ms: 250,
                 expiry_sweep_secs: 60,
             },
             database: DatabaseSettings {

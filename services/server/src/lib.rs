@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+mod readiness;
 pub mod serve;
 mod supplier_keys;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! shutdown future resolves.
 
 use crate::config::Settings;
+use crate::readiness::{DatabaseGate, Readiness, set_status};
 use crate::supplier_keys::StoredSupplierKeys;
 use anyhow::Context;
 use returnbridge_api::clock::Clock;
@@ -22,7 +23,6 @@ use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
 
 /// Runs the server until `shutdown` resolves, then stops taking calls, lets calls in flight finish
 /// (up to the grace period) and returns.
@@ -51,6 +51,7 @@ pub async fn run(
         .context("building the reflection service")?;
 
     let ctx = ApiContext::new(store.clone(), clock);
+    let gate = DatabaseGate::default();
     let api = role.runs_api();
     let gateway = role.runs_gateway();
     let router = Server::builder()
@@ -64,27 +65,35 @@ pub async fn run(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
+        .add_optional_service(api.then(|| {
+            ContractServiceServer::with_interceptor(ContractApi::new(ctx.clone()), gate.clone())
+        }))
+        .add_optional_service(api.then(|| {
+            ReturnServiceServer::with_interceptor(ReturnApi::new(ctx.clone()), gate.clone())
+        }))
+        .add_optional_service(api.then(|| {
+            LiabilityServiceServer::with_interceptor(LiabilityApi::new(ctx.clone()), gate.clone())
+        }))
         .add_optional_service(
-            api.then(|| ContractServiceServer::new(ContractApi::new(ctx.clone()))),
+            api.then(|| SlaServiceServer::with_interceptor(SlaApi::new(ctx.clone()), gate.clone())),
         )
-        .add_optional_service(api.then(|| ReturnServiceServer::new(ReturnApi::new(ctx.clone()))))
-        .add_optional_service(
-            api.then(|| LiabilityServiceServer::new(LiabilityApi::new(ctx.clone()))),
-        )
-        .add_optional_service(api.then(|| SlaServiceServer::new(SlaApi::new(ctx.clone()))))
         .add_optional_service(gateway.then(|| {
             let keys = StoredSupplierKeys(ctx.auth.clone());
-            SupplierCallbackServiceServer::new(SupplierCallbacks::new(Arc::new(keys)))
+            let callbacks = SupplierCallbacks::new(Arc::new(keys));
+            SupplierCallbackServiceServer::with_interceptor(callbacks, gate.clone())
         }));
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    // The first check runs before the listener accepts calls, so a ready store is SERVING at once.
-    let ready = check_readiness(store.as_ref(), &health, &services, None).await;
-    let readiness = tokio::spawn(watch_readiness(
+    let readiness = Readiness {
         store,
-        health.clone(),
-        services.clone(),
-        Duration::from_secs(settings.server.readiness_interval_secs.max(1)),
+        health: health.clone(),
+        services: services.clone(),
+        gate,
+    };
+    // The first probe runs before the listener accepts calls, so a ready store is SERVING at once.
+    let ready = readiness.probe(None).await;
+    let readiness = tokio::spawn(readiness.watch(
+        Duration::from_millis(settings.server.readiness_interval_ms.max(50)),
         stop_rx.clone(),
         ready,
     ));
@@ -166,58 +175,4 @@ fn served_services(settings: &Settings) -> Vec<&'static str> {
         names.push(<SupplierCallbackServiceServer<SupplierCallbacks> as NamedService>::NAME);
     }
     names
-}
-
-async fn set_status(health: &HealthReporter, services: &[&'static str], status: ServingStatus) {
-    for name in services {
-        health.set_service_status(*name, status).await;
-    }
-}
-
-/// SERVING only while the database answers and is fully migrated; re-checked every `interval`.
-async fn watch_readiness(
-    store: Arc<dyn Store>,
-    health: HealthReporter,
-    services: Vec<&'static str>,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-    mut ready: bool,
-) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
-        ready = check_readiness(store.as_ref(), &health, &services, Some(ready)).await;
-    }
-}
-
-/// Checks the store once and reports a change of readiness; returns whether it is ready.
-async fn check_readiness(
-    store: &dyn Store,
-    health: &HealthReporter,
-    services: &[&'static str],
-    was_ready: Option<bool>,
-) -> bool {
-    let ready = match store.check_ready().await {
-        Ok(()) => true,
-        Err(e) => {
-            if was_ready != Some(false) {
-                tracing::warn!(error = %e, "store not ready; health reports NOT_SERVING");
-            }
-            false
-        }
-    };
-    if was_ready != Some(ready) {
-        let status = if ready {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
-        set_status(health, services, status).await;
-        if ready {
-            tracing::info!("store ready; health reports SERVING");
-        }
-    }
-    ready
 }

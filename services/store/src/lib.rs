@@ -9,6 +9,7 @@ mod error;
 mod keys;
 mod liability;
 mod postgres;
+mod probe;
 mod returns;
 mod rows;
 mod sqlite;
@@ -29,7 +30,7 @@ pub use keys::{ApiKeyRecord, NewApiKey};
 pub use liability::{
     LedgerEntry, LiabilityStore, NewSettlement, SettlementScope, SettlementSums, StoredSettlement,
 };
-pub use postgres::{PgStore, scratch_database};
+pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{
     AuthorizePlan, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnRow, ReturnStore,
     ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,

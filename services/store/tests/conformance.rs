@@ -8,7 +8,9 @@ use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{
     BACKUP_FIELD, Connector, DisplayName, EndpointUrl, NewSupplier, Supplier, SupplierChanges,
 };
-use returnbridge_store::{Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
+use returnbridge_store::{
+    Applied, IdempotencyClaim, NewApiKey, ScratchDatabase, Store, StoreError, StoreOptions,
+};
 use std::sync::Arc;
 
 async fn sqlite_store() -> Arc<dyn Store> {
@@ -23,16 +25,26 @@ async fn sqlite_store() -> Arc<dyn Store> {
     store
 }
 
-async fn postgres_store() -> Option<Arc<dyn Store>> {
+/// A migrated store on a scratch database, kept while the returned guard lives.
+async fn postgres_store() -> Option<(Arc<dyn Store>, ScratchDatabase)> {
     let server = std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .ok()?;
-    let url = returnbridge_store::scratch_database(&server).await.unwrap();
-    let store = returnbridge_store::connect(&url, &StoreOptions::default())
+    let scratch = ScratchDatabase::create(&server).await.unwrap();
+    let store = returnbridge_store::connect(scratch.url(), &StoreOptions::default())
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    Some(store)
+    Some((store, scratch))
+}
+
+/// Says on the terminal (past the test harness's capture) that a test did not run.
+fn skipped(test: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: skipped, TEST_DATABASE_URL is not set (PostgreSQL)"
+    );
 }
 
 macro_rules! conformance {
@@ -47,8 +59,8 @@ macro_rules! conformance {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 match super::postgres_store().await {
-                    Some(store) => super::$case(store).await,
-                    None => eprintln!("TEST_DATABASE_URL not set: PostgreSQL conformance skipped"),
+                    Some((store, _scratch)) => super::$case(store).await,
+                    None => super::skipped(concat!("postgres::", stringify!($case))),
                 }
             })*
         }

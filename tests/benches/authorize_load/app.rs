@@ -12,7 +12,7 @@ use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_server::Settings;
-use returnbridge_store::{NewApiKey, Store};
+use returnbridge_store::{NewApiKey, ScratchDatabase, Store};
 use returnbridge_tests::{Auth, fixtures};
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ impl Sample {
 pub struct FreshStore {
     pub url: String,
     backend: Backend,
-    pg_url: String,
+    scratch: Option<ScratchDatabase>,
     dir: Option<PathBuf>,
 }
 
@@ -72,18 +72,21 @@ impl FreshStore {
                 Ok(Self {
                     url: format!("sqlite:{}", dir.join("returnbridge.db").display()),
                     backend,
-                    pg_url: pg_url.to_owned(),
+                    scratch: None,
                     dir: Some(dir),
                 })
             }
-            Backend::Postgres => Ok(Self {
-                url: returnbridge_store::scratch_database(pg_url)
+            Backend::Postgres => {
+                let scratch = ScratchDatabase::create(pg_url)
                     .await
-                    .context("creating a scratch database")?,
-                backend,
-                pg_url: pg_url.to_owned(),
-                dir: None,
-            }),
+                    .context("creating a scratch database")?;
+                Ok(Self {
+                    url: scratch.url().to_owned(),
+                    backend,
+                    scratch: Some(scratch),
+                    dir: None,
+                })
+            }
         }
     }
 
@@ -92,30 +95,11 @@ impl FreshStore {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
-        if self.backend == Backend::Postgres {
-            let name = scratch_name(&self.url)?;
-            let mut conn = sqlx::PgConnection::connect(&self.pg_url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await?;
+        if let Some(scratch) = self.scratch {
+            scratch.remove().await?;
         }
         Ok(())
     }
-}
-
-/// The database name at the end of a scratch URL (`returnbridge_scratch_<hex>`), checked before
-/// it is spliced into DROP DATABASE.
-fn scratch_name(url: &str) -> anyhow::Result<String> {
-    let name = url.rsplit('/').next().unwrap_or_default();
-    let name = name.split('?').next().unwrap_or_default();
-    anyhow::ensure!(
-        name.starts_with("returnbridge_scratch_")
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
-        "not a scratch database: {name:?}"
-    );
-    Ok(name.to_owned())
 }
 
 /// The running server and its clients.

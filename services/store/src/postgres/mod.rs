@@ -3,7 +3,11 @@
 mod contracts;
 mod liability;
 mod returns;
+mod scratch;
 
+pub use scratch::ScratchDatabase;
+
+use crate::probe::{ProbeConnection, schema_current};
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
 use crate::{ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
 use async_trait::async_trait;
@@ -16,6 +20,7 @@ use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use std::str::FromStr;
+use std::sync::Arc;
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -30,6 +35,7 @@ macro_rules! supplier_columns {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    probe: Arc<ProbeConnection<PgConnection>>,
 }
 
 impl PgStore {
@@ -41,8 +47,11 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
-            .connect_lazy_with(connect);
-        Ok(Self { pool })
+            .connect_lazy_with(connect.clone());
+        Ok(Self {
+            pool,
+            probe: Arc::new(ProbeConnection::new(connect)),
+        })
     }
 
     /// The pool, for tests and benchmarks that need to look underneath.
@@ -161,17 +170,16 @@ impl Store for PgStore {
 
     async fn check_ready(&self) -> Result<(), StoreError> {
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await?;
-        if applied.unwrap_or(0) < latest {
-            return Err(StoreError::Config(format!(
-                "database schema at version {} but this build needs {latest}: run `returnbridge migrate`",
-                applied.unwrap_or(0)
-            )));
-        }
-        Ok(())
+        let applied = self
+            .probe
+            .run(|c| {
+                Box::pin(
+                    sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                        .fetch_one(c),
+                )
+            })
+            .await?;
+        schema_current(applied, latest)
     }
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError> {
@@ -389,18 +397,4 @@ impl Store for PgStore {
         tx.commit().await?;
         Ok(Applied::New(next))
     }
-}
-
-/// Creates an empty database beside the one `server_url` names and returns its URL: each test or
-/// benchmark run gets a schema of its own on a shared server.
-pub async fn scratch_database(server_url: &str) -> Result<String, StoreError> {
-    let mut url = url::Url::parse(server_url)
-        .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-    let name = format!("returnbridge_scratch_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <PgConnection as sqlx::Connection>::connect(server_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await?;
-    url.set_path(&name);
-    Ok(url.to_string())
 }

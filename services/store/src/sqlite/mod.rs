@@ -6,6 +6,7 @@ mod contracts;
 mod liability;
 mod returns;
 
+use crate::probe::{ProbeConnection, schema_current};
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
 use crate::{ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -36,6 +38,8 @@ macro_rules! supplier_columns {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// None for an in-memory database, which exists only inside the pool's one connection.
+    probe: Option<Arc<ProbeConnection<SqliteConnection>>>,
 }
 
 impl SqliteStore {
@@ -49,7 +53,8 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
         // An in-memory database exists once per connection: keep exactly one.
-        let max = if url.contains(":memory:") || url.contains("mode=memory") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let max = if in_memory {
             1
         } else {
             options.max_connections
@@ -57,9 +62,12 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            probe: (!in_memory).then(|| Arc::new(ProbeConnection::new(connect))),
+        })
     }
 
     /// The pool, for tests and benchmarks that need to look underneath.
@@ -218,17 +226,16 @@ impl Store for SqliteStore {
 
     async fn check_ready(&self) -> Result<(), StoreError> {
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await?;
-        if applied.unwrap_or(0) < latest {
-            return Err(StoreError::Config(format!(
-                "database schema at version {} but this build needs {latest}: run `returnbridge migrate`",
-                applied.unwrap_or(0)
-            )));
-        }
-        Ok(())
+        const APPLIED: &str = "SELECT max(version) FROM _sqlx_migrations WHERE success";
+        let applied = match &self.probe {
+            Some(probe) => {
+                probe
+                    .run(|c| Box::pin(sqlx::query_scalar(APPLIED).fetch_one(c)))
+                    .await?
+            }
+            None => sqlx::query_scalar(APPLIED).fetch_one(&self.pool).await?,
+        };
+        schema_current(applied, latest)
     }
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError> {
