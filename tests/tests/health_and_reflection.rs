@@ -127,3 +127,29 @@ async fn stopping_the_server_finishes_cleanly() {
     let app = spawn_app().await;
     app.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_ends_open_event_streams_and_exits_well_inside_the_grace_period() {
+    let app = spawn_app().await;
+    let key = app.seller_key("acme").await;
+    let mut stream = app
+        .returns(Auth::key(&key))
+        .watch_events(pb::WatchEventsRequest {
+            from_beginning: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let started = std::time::Instant::now();
+    let (stopped, ended) = tokio::join!(app.stop(), stream.next());
+    stopped.unwrap();
+    // The default grace period is 30 s; an open stream used to hold the server for all of it.
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "stopped after {took:?}"
+    );
+    let err = ended.expect("an answer, not a silent end").unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
+}

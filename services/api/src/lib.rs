@@ -18,6 +18,8 @@ use auth::Authenticator;
 use clock::Clock;
 use returnbridge_store::Store;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use contract_service::ContractApi;
 pub use liability::LiabilityApi;
@@ -35,6 +37,10 @@ pub struct ApiContext {
     pub auth: Authenticator,
     /// The one source of "now".
     pub clock: Arc<dyn Clock>,
+    /// Cancelled when the server starts shutting down: event streams and background jobs end.
+    pub shutdown: CancellationToken,
+    /// Every task the api spawns (event streams, jobs), so shutdown can wait for them.
+    pub tasks: TaskTracker,
 }
 
 impl ApiContext {
@@ -45,6 +51,8 @@ impl ApiContext {
             auth: Authenticator::new(store.clone()),
             store,
             clock,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         }
     }
 

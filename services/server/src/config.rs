@@ -148,8 +148,59 @@ impl Settings {
                     .iter()
                     .any(|section| key.starts_with(section))
             }))
-            .extract()
-            .map_err(Box::new)
+            .extract::<Settings>()
+            .map_err(Box::new)?
+            .validated()
+            .map_err(|e| Box::new(figment::Error::from(e)))
+    }
+
+    /// The settings, or every value out of range named by its key: a bad value is an error, never
+    /// silently raised to a minimum.
+    fn validated(self) -> Result<Self, String> {
+        let s = &self.server;
+        let d = &self.database;
+        let checks = [
+            (
+                "server.request_timeout_secs",
+                s.request_timeout_secs >= 1,
+                "at least 1",
+            ),
+            (
+                "server.concurrency_limit_per_connection",
+                s.concurrency_limit_per_connection >= 1,
+                "at least 1",
+            ),
+            (
+                "server.readiness_interval_ms",
+                s.readiness_interval_ms >= 50,
+                "at least 50",
+            ),
+            (
+                "server.expiry_sweep_secs",
+                s.expiry_sweep_secs >= 1,
+                "at least 1",
+            ),
+            (
+                "database.max_connections",
+                d.max_connections >= 1,
+                "at least 1",
+            ),
+            (
+                "database.acquire_timeout_secs",
+                d.acquire_timeout_secs >= 1,
+                "at least 1",
+            ),
+        ];
+        let problems: Vec<String> = checks
+            .iter()
+            .filter(|(_, ok, _)| !ok)
+            .map(|(key, _, rule)| format!("{key} must be {rule}"))
+            .collect();
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems.join("; "))
+        }
     }
 
     /// The settings as TOML with secrets replaced, for `print-config`.
@@ -182,6 +233,18 @@ mod tests {
             assert_eq!(s.database.url, "postgres://u:secret@db/returnbridge");
             assert_eq!(s.server.role, Role::All);
             assert!(!s.redacted_toml().contains("secret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_value_out_of_range_is_an_error_naming_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RETURNBRIDGE_SERVER__READINESS_INTERVAL_MS", "0");
+            jail.set_env("RETURNBRIDGE_DATABASE__MAX_CONNECTIONS", "0");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("server.readiness_interval_ms"), "{err}");
+            assert!(err.contains("database.max_connections"), "{err}");
             Ok(())
         });
     }

@@ -7,7 +7,7 @@ use returnbridge_store::{Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 use tonic_health::ServingStatus;
@@ -44,11 +44,11 @@ pub struct Readiness {
 
 impl Readiness {
     /// Probes every `interval` until `stop`; `ready` is the first probe's answer.
-    pub async fn watch(self, interval: Duration, mut stop: watch::Receiver<bool>, mut ready: bool) {
+    pub async fn watch(self, interval: Duration, stop: CancellationToken, mut ready: bool) {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = stop.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(interval) => {}
+                () = stop.cancelled() => return,
             }
             ready = self.probe(Some(ready)).await;
         }

@@ -18,7 +18,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -83,7 +82,7 @@ pub async fn run(
             SupplierCallbackServiceServer::with_interceptor(callbacks, gate.clone())
         }));
 
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopping = ctx.shutdown.clone();
     let readiness = Readiness {
         store,
         health: health.clone(),
@@ -92,21 +91,23 @@ pub async fn run(
     };
     // The first probe runs before the listener accepts calls, so a ready store is SERVING at once.
     let ready = readiness.probe(None).await;
-    let readiness = tokio::spawn(readiness.watch(
-        Duration::from_millis(settings.server.readiness_interval_ms.max(50)),
-        stop_rx.clone(),
+    ctx.tasks.spawn(readiness.watch(
+        Duration::from_millis(settings.server.readiness_interval_ms),
+        stopping.clone(),
         ready,
     ));
     if api {
-        tokio::spawn(sweep_expired_returns(
+        ctx.tasks.spawn(sweep_expired_returns(
             ctx.clone(),
-            Duration::from_secs(settings.server.expiry_sweep_secs.max(1)),
-            stop_rx.clone(),
+            Duration::from_secs(settings.server.expiry_sweep_secs),
         ));
     }
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
+    tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
     });
 
     let addr = listener
@@ -114,42 +115,46 @@ pub async fn run(
         .context("reading the listener's address")?;
     tracing::info!(%addr, ?role, "returnbridge listening");
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let mut stopping = stop_rx.clone();
     let draining = {
+        let stopping = stopping.clone();
         let health = health.clone();
         let services = services.clone();
         async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-            tracing::info!("shutting down: no new calls, draining calls in flight");
+            stopping.cancelled().await;
+            tracing::info!(
+                "shutting down: no new calls, ending event streams, draining calls in flight"
+            );
             set_status(&health, &services, ServingStatus::NotServing).await;
         }
     };
     let serve = router.serve_with_incoming_shutdown(incoming, draining);
-    let mut grace = stop_rx;
     let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
+    let grace_ends = async {
+        stopping.cancelled().await;
+        tokio::time::sleep(grace_period).await;
+    };
+    tokio::pin!(grace_ends);
     tokio::select! {
         served = serve => served.context("serving gRPC")?,
-        _ = async {
-            let _ = grace.wait_for(|stop| *stop).await;
-            tokio::time::sleep(grace_period).await;
-        } => tracing::warn!(?grace_period, "calls still in flight after the grace period; exiting anyway"),
+        () = &mut grace_ends => tracing::warn!(?grace_period, "calls still in flight after the grace period; exiting anyway"),
     }
-    readiness.abort();
+    // Event streams ended when shutdown began; jobs finish the round they are in.
+    ctx.tasks.close();
+    tokio::select! {
+        () = ctx.tasks.wait() => {}
+        () = &mut grace_ends => tracing::warn!(?grace_period, "background jobs still running after the grace period; exiting anyway"),
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Expires AUTHORIZED returns past their ship-by deadline, every `interval`. Every api replica runs
-/// it; the store's row locks make the replicas' sweeps safe to overlap.
-async fn sweep_expired_returns(
-    ctx: ApiContext,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Expires AUTHORIZED returns past their ship-by deadline, every `interval`, until shutdown. Every
+/// api replica runs it; the store's row locks make the replicas' sweeps safe to overlap.
+async fn sweep_expired_returns(ctx: ApiContext, interval: Duration) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(interval) => {}
+            () = ctx.shutdown.cancelled() => return,
         }
         match returnbridge_api::returns::expire_overdue(&ctx).await {
             Ok(0) => {}

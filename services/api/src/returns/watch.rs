@@ -4,6 +4,7 @@
 
 use super::document::{cursor, parse_cursor, read_event};
 use crate::ApiContext;
+use crate::auth::Principal;
 use crate::convert::supplier::supplier_id;
 use crate::convert::timestamp;
 use crate::error::ApiError;
@@ -28,6 +29,8 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const BATCH: u32 = 200;
 /// How often a stream checks that its key still holds: a revoked key's stream ends within a second.
 const KEY_RECHECK: Duration = Duration::from_millis(500);
+/// How long a shutting-down stream waits to hand its client the UNAVAILABLE that says so.
+const SHUTDOWN_NOTICE: Duration = Duration::from_millis(100);
 
 struct Filter {
     types: Vec<i32>,
@@ -80,7 +83,7 @@ pub(super) async fn watch(
         })
         .flatten();
     v.finish()?;
-    let mut after = match start {
+    let after = match start {
         Some(seq) => seq,
         None if req.from_beginning => 0,
         // Neither: only what happens from now on.
@@ -93,73 +96,97 @@ pub(super) async fn watch(
     };
     let (tx, rx) = mpsc::channel(64);
     let ctx = ctx.clone();
-    tokio::spawn(async move {
-        let mut quiet_since = tokio::time::Instant::now();
-        let mut key_checked = tokio::time::Instant::now();
-        loop {
-            if key_checked.elapsed() >= KEY_RECHECK {
-                key_checked = tokio::time::Instant::now();
-                if let Err(e) = ctx.auth.recheck(&caller, Scope::ReturnsRead).await {
-                    let _ = tx.send(Err(Status::from(e))).await;
-                    return;
-                }
-            }
-            // Register interest before reading, so a write between the read and the wait still wakes us.
-            let woken = ctx.events.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let batch = match ctx.store.events_after(&caller.tenant, after, BATCH).await {
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = tx.send(Err(Status::from(ApiError::from(e)))).await;
-                    return;
-                }
-            };
-            for stored in &batch {
-                after = stored.seq;
-                match read_event(stored) {
-                    Ok(event) if filter.keeps(&event) => {
-                        quiet_since = tokio::time::Instant::now();
-                        let item = pb::watch_events_response::Item::Event(event);
-                        if tx
-                            .send(Ok(pb::WatchEventsResponse { item: Some(item) }))
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(Status::from(e))).await;
-                        return;
-                    }
-                }
-            }
-            if batch.len() == BATCH as usize {
-                continue;
-            }
-            if quiet_since.elapsed() >= HEARTBEAT {
-                quiet_since = tokio::time::Instant::now();
-                let beat = pb::Heartbeat {
-                    server_time: Some(timestamp(ctx.clock.now())),
-                    cursor: cursor(after),
-                };
-                let item = pb::watch_events_response::Item::Heartbeat(beat);
-                if tx
-                    .send(Ok(pb::WatchEventsResponse { item: Some(item) }))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            tokio::select! {
-                _ = woken => {}
-                _ = tokio::time::sleep(POLL) => {}
-                _ = tx.closed() => return,
+    ctx.tasks.clone().spawn(async move {
+        tokio::select! {
+            () = follow(&ctx, &caller, after, &filter, &tx) => {}
+            () = ctx.shutdown.cancelled() => {
+                // Tell the client to reconnect elsewhere (with its last cursor) rather than end
+                // quietly; a client that is not reading gets a plain end instead.
+                let _ = tokio::time::timeout(SHUTDOWN_NOTICE, tx.send(Err(shutting_down()))).await;
             }
         }
     });
     Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+/// UNAVAILABLE: this replica is shutting down; the stream resumes from its last cursor elsewhere.
+fn shutting_down() -> Status {
+    Status::unavailable("the server is shutting down; reconnect with the last cursor received")
+}
+
+/// Sends the events after `after` that `filter` keeps, then new ones as they are written, with
+/// heartbeats, until the client goes away, the key no longer holds or the store fails.
+async fn follow(
+    ctx: &ApiContext,
+    caller: &Principal,
+    mut after: i64,
+    filter: &Filter,
+    tx: &mpsc::Sender<Result<pb::WatchEventsResponse, Status>>,
+) {
+    let mut quiet_since = tokio::time::Instant::now();
+    let mut key_checked = tokio::time::Instant::now();
+    loop {
+        if key_checked.elapsed() >= KEY_RECHECK {
+            key_checked = tokio::time::Instant::now();
+            if let Err(e) = ctx.auth.recheck(caller, Scope::ReturnsRead).await {
+                let _ = tx.send(Err(Status::from(e))).await;
+                return;
+            }
+        }
+        // Register interest before reading, so a write between the read and the wait still wakes us.
+        let woken = ctx.events.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let batch = match ctx.store.events_after(&caller.tenant, after, BATCH).await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = tx.send(Err(Status::from(ApiError::from(e)))).await;
+                return;
+            }
+        };
+        for stored in &batch {
+            after = stored.seq;
+            match read_event(stored) {
+                Ok(event) if filter.keeps(&event) => {
+                    quiet_since = tokio::time::Instant::now();
+                    let item = pb::watch_events_response::Item::Event(event);
+                    if tx
+                        .send(Ok(pb::WatchEventsResponse { item: Some(item) }))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(Status::from(e))).await;
+                    return;
+                }
+            }
+        }
+        if batch.len() == BATCH as usize {
+            continue;
+        }
+        if quiet_since.elapsed() >= HEARTBEAT {
+            quiet_since = tokio::time::Instant::now();
+            let beat = pb::Heartbeat {
+                server_time: Some(timestamp(ctx.clock.now())),
+                cursor: cursor(after),
+            };
+            let item = pb::watch_events_response::Item::Heartbeat(beat);
+            if tx
+                .send(Ok(pb::WatchEventsResponse { item: Some(item) }))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = tx.closed() => return,
+        }
+    }
 }
