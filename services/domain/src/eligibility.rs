@@ -1,8 +1,11 @@
 //! The eligibility decision: may this return go ahead, on what grounds, and by when.
 //!
-//! Windows are counted from the delivery instant: "N days" ends exactly N x 24 hours after delivery and
-//! includes that instant. Delivery is an instant, not a date, so the customer's time zone never moves a
-//! window's end.
+//! Contract and seller windows are the supplier's and the seller's promise, counted from the delivery
+//! instant: "N days" ends exactly N x 24 hours after delivery and includes that instant. Statutory
+//! periods are counted as the law counts them ([`crate::period`]): in the customer's calendar days, the
+//! day of delivery not counted, up to the start of the day after the last day, run on past rest days
+//! where the law says so. Without the customer's time zone they take the reading most generous to the
+//! customer, and the decision says so.
 
 use crate::contract::{ContractVersion, SellerSettings};
 use crate::decision::{
@@ -10,7 +13,8 @@ use crate::decision::{
 };
 use crate::money::Money;
 use crate::order::{ReturnRequest, ReturnedUnits};
-use crate::statute::{StatutoryProfile, add_days};
+use crate::period::{Length, PeriodEnd};
+use crate::statute::{StatutoryProfile, WithdrawalRight, add_days};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Decides a return request. Pure and deterministic: everything it depends on is an argument, `now`
@@ -34,6 +38,8 @@ pub fn decide(
         settings,
         now,
         reasons: Vec::new(),
+        counted_without_zone: None,
+        extended_counted: false,
     };
     d.run(already_returned)
 }
@@ -45,6 +51,20 @@ struct Decider<'a> {
     settings: &'a SellerSettings,
     now: DateTime<Utc>,
     reasons: Vec<DecisionReason>,
+    /// The counting rule of the first statutory period counted without the customer's time zone.
+    counted_without_zone: Option<&'static str>,
+    /// Whether a withdrawal period was counted with the profile's extended length.
+    extended_counted: bool,
+}
+
+/// The statutory withdrawal period this request gets.
+#[derive(Clone, Copy)]
+struct Withdrawal {
+    right: WithdrawalRight,
+    length: Length,
+    ends: PeriodEnd,
+    /// The provision granting it: the extended one when that applies.
+    citation: &'static str,
 }
 
 /// What the rules concluded before deadlines and returnless are worked out.
@@ -94,6 +114,7 @@ impl<'a> Decider<'a> {
                 FaultClass::NoFault => self.no_fault_return(),
             }
         };
+        self.note_counting();
         let accepted = verdict.outcome != Outcome::Rejected;
         if verdict.outcome == Outcome::PendingSupplier {
             let c = self.term("auto_authorize", "false");
@@ -171,6 +192,86 @@ impl<'a> Decider<'a> {
             instant(self.delivered()),
             instant(ends)
         )
+    }
+
+    /// The facts a statutory period rests on: delivered when, counted how, open until when.
+    fn period_detail(&self, what: &str, ends: &PeriodEnd) -> String {
+        format!(
+            "delivered {}; {what} until {ends}",
+            instant(self.delivered())
+        )
+    }
+
+    /// The withdrawal period, if the profile has one, noting how it was counted.
+    fn withdrawal(&mut self) -> Option<Withdrawal> {
+        let order = &self.request.order;
+        let right = self.profile.withdrawal?;
+        let (length, ends) = self.profile.withdrawal_ends(
+            order.delivered_at,
+            order.customer_time_zone,
+            order.extended_cancellation_right,
+        )?;
+        let extended = right
+            .extended
+            .filter(|_| order.extended_cancellation_right);
+        self.extended_counted |= extended.is_some();
+        if ends.zone.is_none() {
+            self.counted_without_zone.get_or_insert(right.counting.citation);
+        }
+        Some(Withdrawal {
+            right,
+            length,
+            ends,
+            citation: extended.map_or(right.citation, |x| x.citation),
+        })
+    }
+
+    fn withdrawal_clause(&self, w: &Withdrawal) -> Clause {
+        self.statute(w.citation, format!("withdrawal {}", w.length))
+    }
+
+    /// Says how statutory periods were counted where the order facts left a choice: without a time
+    /// zone, and with or without the extended cancellation right.
+    fn note_counting(&mut self) {
+        if let Some(citation) = self.counted_without_zone {
+            let clause = self.statute(
+                citation,
+                "counted to the end of the last day anywhere on Earth".into(),
+            );
+            let detail = "customer_time_zone not given: statutory period counted to the end of its last \
+                          day anywhere on Earth (the delivery's date at UTC+14, the last day's end at \
+                          UTC-12), the reading most generous to the customer"
+                .into();
+            self.push(ReasonCode::StatutoryPeriodWithoutTimeZone, clause, detail);
+        }
+        if !self.request.order.extended_cancellation_right {
+            return;
+        }
+        match self.profile.withdrawal.and_then(|w| w.extended) {
+            Some(x) if self.extended_counted => {
+                let clause = self.statute(x.citation, format!("withdrawal {}", x.length));
+                let detail = format!(
+                    "the seller says the customer is {}: withdrawal for {} instead of {} days",
+                    x.who,
+                    x.length,
+                    self.profile.withdrawal.map_or(0, |w| w.days_from_delivery)
+                );
+                self.push(ReasonCode::ExtendedCancellationRight, clause, detail);
+            }
+            Some(_) => {}
+            None => {
+                let facts = "customer_extended_cancellation_right=true".into();
+                let detail = format!(
+                    "the {} profile has no extended cancellation period; the flag is ignored",
+                    self.profile.jurisdiction
+                );
+                self.push(
+                    ReasonCode::ExtendedCancellationNotInProfile,
+                    Clause::Order { facts },
+                    detail,
+                );
+            }
+        }
     }
 
     fn quantities_remain(&mut self, already_returned: &ReturnedUnits) -> bool {
@@ -309,34 +410,32 @@ impl<'a> Decider<'a> {
     /// the legal guarantee, or else the withdrawal right while it lasts (the only one where the profile
     /// has no guarantee period). `Some(true)` when the remedy is a withdrawal.
     fn statutory_fault_remedy(&mut self) -> Option<bool> {
-        let delivered = self.delivered();
+        let order = &self.request.order;
         if let (Some(g), Some(ends)) = (
             self.profile.legal_guarantee,
-            self.profile.guarantee_ends(delivered),
+            (self.profile).guarantee_ends(order.delivered_at, order.customer_time_zone),
         ) {
+            if ends.zone.is_none() {
+                self.counted_without_zone.get_or_insert(g.counting.citation);
+            }
             let clause = self.statute(g.citation, format!("legal guarantee {} months", g.months));
-            if self.now <= ends {
-                let detail = self.window_detail("the seller answers for non-conformity", ends);
+            if ends.is_open_at(self.now) {
+                let detail = self.period_detail("the seller answers for non-conformity", &ends);
                 self.push(ReasonCode::StatutoryLegalGuarantee, clause, detail);
                 return Some(false);
             }
-            let detail = self.window_detail("the legal guarantee ran", ends);
+            let detail = self.period_detail("the legal guarantee ran", &ends);
             self.push(ReasonCode::StatutoryGuaranteeExpired, clause, detail);
             return None;
         }
-        let (Some(w), Some(ends)) = (
-            self.profile.withdrawal,
-            self.profile.withdrawal_ends(delivered),
-        ) else {
-            return None;
-        };
-        let clause = self.statute(w.citation, format!("withdrawal {}d", w.days_from_delivery));
-        if self.now <= ends {
-            let detail = self.window_detail("the customer may withdraw", ends);
+        let w = self.withdrawal()?;
+        let clause = self.withdrawal_clause(&w);
+        if w.ends.is_open_at(self.now) {
+            let detail = self.period_detail("the customer may withdraw", &w.ends);
             self.push(ReasonCode::StatutoryWithdrawal, clause, detail);
             Some(true)
         } else {
-            let detail = self.window_detail("the customer could withdraw", ends);
+            let detail = self.period_detail("the customer could withdraw", &w.ends);
             self.push(ReasonCode::StatutoryWindowExpired, clause, detail);
             None
         }
