@@ -81,7 +81,13 @@ fn a_customer_time_zone_is_optional_and_must_be_an_iana_name() {
         Some(chrono_tz::Europe::Berlin)
     );
     assert!(parsed.order.extended_cancellation_right);
-    for bad in ["Europe/Atlantis", "europe/berlin", "CET+1", " Europe/Berlin", "+02:00"] {
+    for bad in [
+        "Europe/Atlantis",
+        "europe/berlin",
+        "CET+1",
+        " Europe/Berlin",
+        "+02:00",
+    ] {
         let mut r = valid();
         order(&mut r).customer_time_zone = bad.into();
         assert_eq!(fields(r), ["order.customer_time_zone"], "{bad:?}");

@@ -105,11 +105,16 @@ pub fn period_end(
     length: Length,
     counting: &Counting,
 ) -> PeriodEnd {
-    let delivery_day = match zone {
-        Some(z) => delivered_at.with_timezone(&z).date_naive(),
-        None => (delivered_at.naive_utc())
-            .checked_add_signed(EARTH_LATEST_OFFSET)
-            .map_or(NaiveDate::MAX, |n| n.date()),
+    let utc = delivered_at.naive_utc();
+    let offset = match zone {
+        Some(z) => TimeDelta::seconds(i64::from(
+            z.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+        )),
+        None => EARTH_LATEST_OFFSET,
+    };
+    // Checked rather than `with_timezone(..).date_naive()`, which panics at the end of time.
+    let Some(delivery_day) = utc.checked_add_signed(offset).map(|n| n.date()) else {
+        return open_forever(zone);
     };
     let counted = match length {
         Length::Days(n) => delivery_day.checked_add_days(Days::new(u64::from(n))),

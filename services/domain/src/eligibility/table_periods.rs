@@ -92,8 +92,8 @@ pub(super) fn period_cases() -> Vec<Case> {
                 "2026-03-16T10:00:00Z",
             )
         },
-        // No zone: delivery date at UTC+14 (Sunday 1 March), last day Sunday 15, run on to Monday
-        // 16, whose end at UTC-12 is 2026-03-17T12:00Z.
+        // No zone: the delivery's date at UTC+14 is Monday 2 March, so the last day is Monday 16,
+        // whose end at UTC-12 is 2026-03-17T12:00Z.
         Case {
             zone: None,
             codes: &[
