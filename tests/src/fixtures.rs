@@ -97,7 +97,8 @@ pub async fn seller_with_supplier(app: &TestApp, tenant: &str) -> (String, Strin
     (key, supplier)
 }
 
-/// The worked example's order, delivered `delivered_days_ago` days before now.
+/// The worked example's order, delivered `delivered_days_ago` days before now, to a customer in
+/// Berlin.
 pub fn order(supplier_id: &str, order_id: &str, delivered_days_ago: i64) -> pb::OrderFacts {
     let delivered = Utc::now() - Duration::days(delivered_days_ago);
     pb::OrderFacts {
@@ -106,6 +107,8 @@ pub fn order(supplier_id: &str, order_id: &str, delivered_days_ago: i64) -> pb::
         order_time: Some(ts(delivered - Duration::days(3))),
         delivery_time: Some(ts(delivered)),
         customer_jurisdiction: "EU".into(),
+        customer_time_zone: "Europe/Berlin".into(),
+        customer_extended_cancellation_right: false,
         currency_code: "EUR".into(),
         outbound_shipping: Some(eur(500)),
         lines: vec![

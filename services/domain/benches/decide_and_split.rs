@@ -59,6 +59,8 @@ fn setup() -> Setup {
             ordered_at: delivered_at - TimeDelta::days(4),
             delivered_at,
             jurisdiction: Jurisdiction::Eu,
+            customer_time_zone: Some(chrono_tz::Europe::Berlin),
+            extended_cancellation_right: false,
             currency: Currency::EUR,
             outbound_shipping: eur(495),
             lines,

@@ -171,6 +171,14 @@ reason_codes!(
     StatutoryExemptCategory => "STATUTORY_EXEMPT_CATEGORY",
     /// The statutory legal guarantee has ended.
     StatutoryGuaranteeExpired => "STATUTORY_GUARANTEE_EXPIRED",
+    /// No customer time zone was given: statutory periods were counted to the end of their last day
+    /// anywhere on Earth.
+    StatutoryPeriodWithoutTimeZone => "STATUTORY_PERIOD_WITHOUT_TIME_ZONE",
+    /// The customer qualifies for the profile's extended withdrawal period, which was applied.
+    ExtendedCancellationRight => "EXTENDED_CANCELLATION_RIGHT",
+    /// The order says the customer qualifies for an extended withdrawal period, but the profile has
+    /// none: the flag was ignored.
+    ExtendedCancellationNotInProfile => "EXTENDED_CANCELLATION_NOT_IN_PROFILE",
 );
 
 impl fmt::Display for ReasonCode {

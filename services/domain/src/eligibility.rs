@@ -1,8 +1,11 @@
 //! The eligibility decision: may this return go ahead, on what grounds, and by when.
 //!
-//! Windows are counted from the delivery instant: "N days" ends exactly N x 24 hours after delivery and
-//! includes that instant. Delivery is an instant, not a date, so the customer's time zone never moves a
-//! window's end.
+//! Contract and seller windows are the supplier's and the seller's promise, counted from the delivery
+//! instant: "N days" ends exactly N x 24 hours after delivery and includes that instant. Statutory
+//! periods are counted as the law counts them ([`crate::period`]): in the customer's calendar days, the
+//! day of delivery not counted, up to the start of the day after the last day, run on past rest days
+//! where the law says so. Without the customer's time zone they take the reading most generous to the
+//! customer, and the decision says so.
 
 use crate::contract::{ContractVersion, SellerSettings};
 use crate::decision::{
@@ -34,6 +37,8 @@ pub fn decide(
         settings,
         now,
         reasons: Vec::new(),
+        counted_without_zone: None,
+        extended_counted: false,
     };
     d.run(already_returned)
 }
@@ -45,6 +50,10 @@ struct Decider<'a> {
     settings: &'a SellerSettings,
     now: DateTime<Utc>,
     reasons: Vec<DecisionReason>,
+    /// The counting rule of the first statutory period counted without the customer's time zone.
+    counted_without_zone: Option<&'static str>,
+    /// Whether a withdrawal period was counted with the profile's extended length.
+    extended_counted: bool,
 }
 
 /// What the rules concluded before deadlines and returnless are worked out.
@@ -94,6 +103,7 @@ impl<'a> Decider<'a> {
                 FaultClass::NoFault => self.no_fault_return(),
             }
         };
+        self.note_counting();
         let accepted = verdict.outcome != Outcome::Rejected;
         if verdict.outcome == Outcome::PendingSupplier {
             let c = self.term("auto_authorize", "false");
@@ -305,43 +315,6 @@ impl<'a> Decider<'a> {
         }
     }
 
-    /// Whether the law gives the customer a remedy for a fault now, recording the provision either way:
-    /// the legal guarantee, or else the withdrawal right while it lasts (the only one where the profile
-    /// has no guarantee period). `Some(true)` when the remedy is a withdrawal.
-    fn statutory_fault_remedy(&mut self) -> Option<bool> {
-        let delivered = self.delivered();
-        if let (Some(g), Some(ends)) = (
-            self.profile.legal_guarantee,
-            self.profile.guarantee_ends(delivered),
-        ) {
-            let clause = self.statute(g.citation, format!("legal guarantee {} months", g.months));
-            if self.now <= ends {
-                let detail = self.window_detail("the seller answers for non-conformity", ends);
-                self.push(ReasonCode::StatutoryLegalGuarantee, clause, detail);
-                return Some(false);
-            }
-            let detail = self.window_detail("the legal guarantee ran", ends);
-            self.push(ReasonCode::StatutoryGuaranteeExpired, clause, detail);
-            return None;
-        }
-        let (Some(w), Some(ends)) = (
-            self.profile.withdrawal,
-            self.profile.withdrawal_ends(delivered),
-        ) else {
-            return None;
-        };
-        let clause = self.statute(w.citation, format!("withdrawal {}d", w.days_from_delivery));
-        if self.now <= ends {
-            let detail = self.window_detail("the customer may withdraw", ends);
-            self.push(ReasonCode::StatutoryWithdrawal, clause, detail);
-            Some(true)
-        } else {
-            let detail = self.window_detail("the customer could withdraw", ends);
-            self.push(ReasonCode::StatutoryWindowExpired, clause, detail);
-            None
-        }
-    }
-
     /// Records that items in non-returnable categories are still taken back, because of the fault.
     fn note_overridden_categories(&mut self) {
         let terms = &self.contract.terms;
@@ -397,5 +370,6 @@ impl<'a> Decider<'a> {
 }
 
 mod no_fault;
+mod statutory;
 #[cfg(test)]
 mod tests;

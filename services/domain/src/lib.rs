@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod order;
 pub mod order_input;
+pub mod period;
 pub mod statute;
 pub mod supplier;
 

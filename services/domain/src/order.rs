@@ -7,6 +7,7 @@ use crate::ids::SupplierId;
 use crate::money::Money;
 use crate::statute::Jurisdiction;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use std::collections::BTreeMap;
 use std::fmt;
 use url::Url;
@@ -236,10 +237,18 @@ pub struct OrderFacts {
     pub supplier: SupplierId,
     /// When the order was placed: selects the contract version.
     pub ordered_at: DateTime<Utc>,
-    /// When the goods were delivered: every window counts from this instant.
+    /// When the goods were delivered: contract and seller windows count from this instant, statutory
+    /// periods from its calendar day in `customer_time_zone`.
     pub delivered_at: DateTime<Utc>,
     /// The customer's jurisdiction: selects the statutory profile.
     pub jurisdiction: Jurisdiction,
+    /// The customer's time zone, whose calendar days statutory periods count; `None` when not given,
+    /// and then the reading most generous to the customer is taken.
+    pub customer_time_zone: Option<Tz>,
+    /// The seller says the customer qualifies for an extended statutory cancellation period (Israel:
+    /// senior, disabled or new-immigrant customers in a sale with a conversation). Ignored by
+    /// profiles without one.
+    pub extended_cancellation_right: bool,
     /// The order's currency; every amount of the request is in it.
     pub currency: Currency,
     /// What the customer paid for the outbound delivery.

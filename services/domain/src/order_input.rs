@@ -9,6 +9,7 @@ use crate::order::{
     Category, EvidenceUri, OrderFacts, OrderLine, OrderRef, ReturnItem, ReturnReason,
     ReturnRequest, Sku,
 };
+use crate::period::parse_time_zone;
 use crate::statute::Jurisdiction;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeSet;
@@ -64,6 +65,10 @@ pub struct OrderFactsInput {
     pub delivered_at: Option<DateTime<Utc>>,
     /// `EU`, `GB`, `IL`, `US`, `NONE`, or an EEA country code.
     pub customer_jurisdiction: String,
+    /// The customer's IANA time zone name; empty means not given.
+    pub customer_time_zone: String,
+    /// The customer qualifies for an extended statutory cancellation period.
+    pub customer_extended_cancellation_right: bool,
     /// The order's ISO 4217 currency.
     pub currency: String,
     /// Outbound delivery paid; absent means none.
@@ -206,6 +211,14 @@ fn parse_order(o: OrderFactsInput, now: DateTime<Utc>, v: &mut Violations) -> Op
         Jurisdiction::parse(&o.customer_jurisdiction),
     );
     let currency = v.take("order.currency_code", Currency::parse(&o.currency));
+    // Empty is "not given"; a name the database does not know is refused rather than ignored, so a
+    // typo never silently widens or narrows a period.
+    let customer_time_zone = match o.customer_time_zone.as_str() {
+        "" => Some(None),
+        raw => v
+            .take("order.customer_time_zone", parse_time_zone(raw))
+            .map(Some),
+    };
     let latest = now + MAX_CLOCK_SKEW;
     let mut instant = |field: &str, at: Option<DateTime<Utc>>| match at {
         None => {
@@ -239,6 +252,8 @@ fn parse_order(o: OrderFactsInput, now: DateTime<Utc>, v: &mut Violations) -> Op
         ordered_at: ordered_at?,
         delivered_at: delivered_at?,
         jurisdiction: jurisdiction?,
+        customer_time_zone: customer_time_zone?,
+        extended_cancellation_right: o.customer_extended_cancellation_right,
         currency: currency?,
         outbound_shipping: outbound?,
         lines: lines?,

@@ -23,6 +23,8 @@ fn valid() -> ReturnRequestInput {
             ordered_at: Some(now() - TimeDelta::days(10)),
             delivered_at: Some(now() - TimeDelta::days(5)),
             customer_jurisdiction: "DE".into(),
+            customer_time_zone: String::new(),
+            customer_extended_cancellation_right: false,
             currency: "EUR".into(),
             outbound_shipping: eur(500),
             lines: vec![OrderLineInput {
@@ -65,6 +67,31 @@ fn a_complete_request_parses() {
     assert_eq!(r.items[0].quantity, 2);
     assert_eq!(r.label_cost_estimate, Some(Money::new(Currency::EUR, 700)));
     assert_eq!(r.customer_comment, None);
+}
+
+#[test]
+fn a_customer_time_zone_is_optional_and_must_be_an_iana_name() {
+    assert_eq!(valid().parse(now()).unwrap().order.customer_time_zone, None);
+    let mut r = valid();
+    order(&mut r).customer_time_zone = "Europe/Berlin".into();
+    order(&mut r).customer_extended_cancellation_right = true;
+    let parsed = r.parse(now()).unwrap();
+    assert_eq!(
+        parsed.order.customer_time_zone,
+        Some(chrono_tz::Europe::Berlin)
+    );
+    assert!(parsed.order.extended_cancellation_right);
+    for bad in [
+        "Europe/Atlantis",
+        "europe/berlin",
+        "CET+1",
+        " Europe/Berlin",
+        "+02:00",
+    ] {
+        let mut r = valid();
+        order(&mut r).customer_time_zone = bad.into();
+        assert_eq!(fields(r), ["order.customer_time_zone"], "{bad:?}");
+    }
 }
 
 #[test]

@@ -2,13 +2,22 @@
 //!
 //! These profiles are a best reading of the cited law, made to keep a seller from promising less than
 //! the law gives; they are not legal advice. Where the law is finer-grained than a profile (national
-//! longer guarantee periods, Israel's four-month window for elderly, disabled and new-immigrant
-//! customers, extensions when the trader failed to inform about the right), the profile states the
-//! general rule and the seller's own settings must go further.
+//! longer guarantee periods, extensions when the trader failed to inform about the right, public
+//! holidays ending a period), the profile states the general rule and the seller's own settings must
+//! go further. Israel's four-month window for senior, disabled and new-immigrant customers applies
+//! when the seller says the customer qualifies (`OrderFacts::extended_cancellation_right`).
+//!
+//! Periods are counted in the customer's calendar days (see [`crate::period`]): the day of delivery
+//! does not count, a period ends at the end of its last day, and where the law says so a last day on a
+//! rest day runs on to the next working day. Public holidays are out of scope: they differ by region
+//! and year, so a period ending on one is not extended here, and a seller whose customers are owed the
+//! extra day must give it by its own window.
 
 use crate::currency::Currency;
 use crate::money::{BasisPoints, Money, apply_bps};
-use chrono::{DateTime, Months, TimeDelta, Utc};
+use crate::period::{Counting, Length, PeriodEnd, period_end};
+use chrono::{DateTime, TimeDelta, Utc, Weekday};
+use chrono_tz::Tz;
 use std::fmt;
 
 /// Which profile applies: the customer's jurisdiction.
@@ -111,6 +120,22 @@ pub struct WithdrawalRight {
     pub citation: &'static str,
     /// The provision listing the exemptions.
     pub exemption_citation: &'static str,
+    /// How the period is counted: which last days run on.
+    pub counting: Counting,
+    /// A longer period for customers the law singles out, when the seller says one qualifies.
+    pub extended: Option<ExtendedWithdrawal>,
+}
+
+/// A longer withdrawal period for some customers, applied when the order facts say the customer
+/// qualifies: Returnbridge cannot check age, disability or immigration itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtendedWithdrawal {
+    /// The period instead of `days_from_delivery`.
+    pub length: Length,
+    /// The provision, as cited in decisions.
+    pub citation: &'static str,
+    /// Who qualifies, for people reading a decision.
+    pub who: &'static str,
 }
 
 /// The seller's liability for goods that do not conform to the contract.
@@ -120,7 +145,20 @@ pub struct LegalGuarantee {
     pub months: u32,
     /// The provision, as cited in decisions.
     pub citation: &'static str,
+    /// How the period is counted: which last days run on.
+    pub counting: Counting,
 }
+
+/// Saturday and Sunday: the days Regulation 1182/71 art. 3(4) runs a period on past (with public
+/// holidays, which are not modelled).
+const WEEKEND: &[Weekday] = &[Weekday::Sat, Weekday::Sun];
+
+/// The EU's counting rule for every period of its acts, the withdrawal period included (Directive
+/// 2011/83/EU recital 41).
+const EU_COUNTING: Counting = Counting {
+    rest_days: WEEKEND,
+    citation: "Regulation (EEC, Euratom) No 1182/71 art. 3",
+};
 
 /// One statutory profile version. Profiles are replaced by new versions, never edited: a decision
 /// records the version it used.
@@ -141,7 +179,7 @@ pub struct StatutoryProfile {
 /// EU/EEA: 14 days from delivery, no reason, no fee, outbound delivery refunded; two-year guarantee.
 pub const EU: StatutoryProfile = StatutoryProfile {
     jurisdiction: Jurisdiction::Eu,
-    version: "EU-2026.1",
+    version: "EU-2026.2",
     withdrawal: Some(WithdrawalRight {
         days_from_delivery: 14,
         outbound_delivery_refunded: true,
@@ -159,13 +197,21 @@ pub const EU: StatutoryProfile = StatutoryProfile {
         ],
         citation: "Directive 2011/83/EU art. 9",
         exemption_citation: "Directive 2011/83/EU art. 16",
+        counting: EU_COUNTING,
+        extended: None,
     }),
+    // Directive 2019/771 has no counting rule of its own; Regulation 1182/71 is read to apply to it
+    // as to every period in EU acts, which is also the reading more generous to the customer.
     legal_guarantee: Some(LegalGuarantee {
         months: 24,
         citation: "Directive (EU) 2019/771 art. 10",
+        counting: EU_COUNTING,
     }),
     sources: &[
         "Directive 2011/83/EU art. 9 (14-day withdrawal period from physical possession)",
+        "Directive 2011/83/EU recital 41 and Regulation (EEC, Euratom) No 1182/71 art. 3 (the day of \
+         delivery is not counted; a period ends at the end of its last day; a last day on a Saturday, \
+         Sunday or public holiday runs on to the end of the next working day)",
         "Directive 2011/83/EU art. 13 (reimbursement of all payments incl. standard delivery; no fee)",
         "Directive 2011/83/EU art. 14 (customer bears only the direct cost of return, if informed)",
         "Directive 2011/83/EU art. 16 (exceptions: personalised, perishable, unsealed hygiene/media, press)",
@@ -176,7 +222,7 @@ pub const EU: StatutoryProfile = StatutoryProfile {
 /// United Kingdom: the Consumer Contracts Regulations 2013 mirror the EU right.
 pub const GB: StatutoryProfile = StatutoryProfile {
     jurisdiction: Jurisdiction::Gb,
-    version: "GB-2026.1",
+    version: "GB-2026.2",
     withdrawal: Some(WithdrawalRight {
         days_from_delivery: 14,
         outbound_delivery_refunded: true,
@@ -194,16 +240,33 @@ pub const GB: StatutoryProfile = StatutoryProfile {
         ],
         citation: "Consumer Contracts Regulations 2013 reg. 29",
         exemption_citation: "Consumer Contracts Regulations 2013 reg. 28",
+        // Reg. 30(3): the period "ends at the end of 14 days after the day on which the goods come
+        // into the physical possession of the consumer". The Regulations have no rule running a
+        // period on past a weekend or bank holiday, so none is applied.
+        counting: Counting {
+            rest_days: &[],
+            citation: "Consumer Contracts Regulations 2013 reg. 30(3)",
+        },
+        extended: None,
     }),
     // The Consumer Rights Act 2015 has no fixed guarantee term; a claim may be brought within the
-    // six-year limitation period, which is what this profile uses as the outer bound.
+    // six-year limitation period, which is what this profile uses as the outer bound. The day the
+    // cause of action accrues is not counted (Marren v Dawson Bentley [1961] 2 QB 135), and a period
+    // ending on a day the court office is closed runs on to the next day it is open (Pritam Kaur v S
+    // Russell & Sons [1973] QB 336): read here as Saturday and Sunday.
     legal_guarantee: Some(LegalGuarantee {
         months: 72,
         citation: "Consumer Rights Act 2015 ss. 9-24 (Limitation Act 1980 s. 5)",
+        counting: Counting {
+            rest_days: WEEKEND,
+            citation: "Limitation Act 1980 s. 5 (Marren v Dawson Bentley; Pritam Kaur v Russell)",
+        },
     }),
     sources: &[
         "Consumer Contracts (Information, Cancellation and Additional Charges) Regulations 2013 reg. 29 \
          (cancellation period ends 14 days after the goods come into physical possession)",
+        "Consumer Contracts Regulations 2013 reg. 30(3) (the period ends at the end of 14 days after \
+         the day of physical possession; no run-on past weekends or bank holidays)",
         "Consumer Contracts Regulations 2013 reg. 34 (reimbursement incl. standard delivery; no fee)",
         "Consumer Contracts Regulations 2013 reg. 28 (exceptions)",
         "Consumer Rights Act 2015 ss. 9-24 (goods to be as described, of satisfactory quality; remedies)",
@@ -213,7 +276,7 @@ pub const GB: StatutoryProfile = StatutoryProfile {
 /// Israel: 14 days from receipt; a fee of at most 5% of the price or 100 ILS, none when faulty.
 pub const IL: StatutoryProfile = StatutoryProfile {
     jurisdiction: Jurisdiction::Il,
-    version: "IL-2026.1",
+    version: "IL-2026.2",
     withdrawal: Some(WithdrawalRight {
         days_from_delivery: 14,
         // On a cancellation that is not for a fault, the law refunds the price less the fee; the
@@ -227,11 +290,33 @@ pub const IL: StatutoryProfile = StatutoryProfile {
         exempt_category_segments: &["personalized", "custom-made", "perishable", "underwear"],
         citation: "Consumer Protection Law 5741-1981 §14C",
         exemption_citation: "Consumer Protection Law 5741-1981 §14C(d)",
+        // "Within 14 days from the day of receipt": the day of receipt is not counted (Interpretation
+        // Law 5741-1981 s. 10). Whether a period ending on a day of rest runs on could not be settled
+        // from the texts at hand, so the profile takes the reading more generous to the customer: a
+        // last day on Saturday, the day of rest (Law and Administration Ordinance 5708-1948 s. 18A),
+        // runs on to Sunday, a working day in Israel. Friday is a working day and does not run on.
+        counting: Counting {
+            rest_days: &[Weekday::Sat],
+            citation: "Interpretation Law 5741-1981 s. 10",
+        },
+        // The 2016 amendment: four months for senior citizens, people with disabilities and new
+        // immigrants, where the distance sale included a conversation between dealer and consumer
+        // (including by phone or other electronic communication).
+        extended: Some(ExtendedWithdrawal {
+            length: Length::Months(4),
+            citation: "Consumer Protection Law 5741-1981 §14C(c1)",
+            who: "a senior citizen, a person with a disability or a new immigrant, in a distance sale \
+                  that included a conversation with the dealer",
+        }),
     }),
     legal_guarantee: None,
     sources: &[
         "Consumer Protection Law 5741-1981 §14C (distance sale: cancellation until 14 days from receipt \
          of the goods or of the disclosure document, whichever is later)",
+        "Consumer Protection Law 5741-1981 §14C(c1) (amendment of 2016: four months for a senior \
+         citizen (65 or older), a person with a disability or a new immigrant (within five years of \
+         immigration), where the distance sale included a conversation, also by phone)",
+        "Interpretation Law 5741-1981 s. 10 (counting periods: the day of the event is not counted)",
         "Consumer Protection Law 5741-1981 §14E and Consumer Protection Regulations (Cancellation of \
          Transaction) 5771-2010 (cancellation fee at most 5% of the price or 100 ILS, whichever is \
          lower; none when cancelled for a defect, non-conformity or late delivery)",
@@ -260,20 +345,37 @@ pub const NONE: StatutoryProfile = StatutoryProfile {
 };
 
 impl StatutoryProfile {
-    /// The last instant of the withdrawal period: delivery plus N whole days.
-    pub fn withdrawal_ends(&self, delivered_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// The withdrawal period for goods delivered at `delivered_at` to a customer in `zone` (`None`:
+    /// unknown, counted the most generous way), with its length; the extended period when `extended`
+    /// says the customer qualifies and the profile has one.
+    pub fn withdrawal_ends(
+        &self,
+        delivered_at: DateTime<Utc>,
+        zone: Option<Tz>,
+        extended: bool,
+    ) -> Option<(Length, PeriodEnd)> {
         let w = self.withdrawal?;
-        Some(add_days(delivered_at, w.days_from_delivery))
+        let length = match w.extended {
+            Some(x) if extended => x.length,
+            _ => Length::Days(w.days_from_delivery),
+        };
+        Some((length, period_end(delivered_at, zone, length, &w.counting)))
     }
 
-    /// The last instant of the legal guarantee: delivery plus N calendar months.
-    pub fn guarantee_ends(&self, delivered_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// The legal guarantee's period for goods delivered at `delivered_at` to a customer in `zone`:
+    /// N calendar months, ending at the end of the last day.
+    pub fn guarantee_ends(
+        &self,
+        delivered_at: DateTime<Utc>,
+        zone: Option<Tz>,
+    ) -> Option<PeriodEnd> {
         let g = self.legal_guarantee?;
-        Some(
-            delivered_at
-                .checked_add_months(Months::new(g.months))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-        )
+        Some(period_end(
+            delivered_at,
+            zone,
+            Length::Months(g.months),
+            &g.counting,
+        ))
     }
 
     /// The most a customer may be charged for withdrawing from the purchase of goods priced `price`.
@@ -313,96 +415,13 @@ impl StatutoryProfile {
 }
 
 /// `at + days * 24h`, saturating at the end of time rather than failing: a window that ends after the
-/// year 262143 is, for every purpose here, open.
+/// year 262143 is, for every purpose here, open. For contract and seller windows only, which promise
+/// in instants; statutory periods count calendar days ([`crate::period`]).
 pub(crate) fn add_days(at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
     at.checked_add_signed(TimeDelta::days(i64::from(days)))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ils(minor: i64) -> Money {
-        Money::new(Currency::ILS, minor)
-    }
-
-    #[test]
-    fn israeli_fee_is_five_percent_or_one_hundred_shekels_whichever_is_lower() {
-        assert_eq!(IL.max_withdrawal_fee(ils(100_000), false), ils(5_000));
-        assert_eq!(IL.max_withdrawal_fee(ils(1_000_000), false), ils(10_000));
-        assert_eq!(IL.max_withdrawal_fee(ils(1_000_000), true), ils(0));
-    }
-
-    #[test]
-    fn an_absolute_cap_in_another_currency_allows_no_fee() {
-        let usd = Money::new(Currency::USD, 100_000);
-        assert_eq!(
-            IL.max_withdrawal_fee(usd, false),
-            Money::zero(Currency::USD)
-        );
-    }
-
-    #[test]
-    fn eu_and_gb_allow_no_withdrawal_fee_and_the_us_sets_no_cap() {
-        let price = Money::new(Currency::EUR, 5_000);
-        assert_eq!(EU.max_withdrawal_fee(price, false).amount_minor, 0);
-        assert_eq!(
-            GB.cap_customer_fee(Money::new(Currency::EUR, 500), price, false)
-                .amount_minor,
-            0
-        );
-        assert_eq!(US.max_withdrawal_fee(price, false), price);
-    }
-
-    #[test]
-    fn a_seller_fee_below_the_cap_is_kept() {
-        assert_eq!(
-            IL.cap_customer_fee(ils(1_000), ils(100_000), false),
-            ils(1_000)
-        );
-    }
-
-    #[test]
-    fn jurisdictions_parse_from_profile_codes_and_eea_countries() {
-        assert_eq!(Jurisdiction::parse("DE"), Ok(Jurisdiction::Eu));
-        assert_eq!(Jurisdiction::parse("NO"), Ok(Jurisdiction::Eu));
-        assert_eq!(Jurisdiction::parse("UK"), Ok(Jurisdiction::Gb));
-        assert_eq!(Jurisdiction::parse("NONE"), Ok(Jurisdiction::None));
-        for bad in ["", "de", "CA", "ZZ"] {
-            assert!(Jurisdiction::parse(bad).is_err(), "{bad:?}");
-        }
-        for j in Jurisdiction::ALL {
-            assert_eq!(Jurisdiction::parse(j.as_str()), Ok(j));
-            assert_eq!(j.profile().jurisdiction, j);
-        }
-    }
-
-    #[test]
-    fn every_profile_with_a_right_cites_its_source() {
-        for j in Jurisdiction::ALL {
-            let p = j.profile();
-            assert!(p.version.starts_with(j.as_str()));
-            if p.withdrawal.is_some() || p.legal_guarantee.is_some() {
-                assert!(!p.sources.is_empty(), "{j}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_guarantee_runs_in_calendar_months_from_delivery() {
-        let delivered = DateTime::parse_from_rfc3339("2025-02-28T10:00:00Z")
-            .unwrap()
-            .to_utc();
-        let ends = EU.guarantee_ends(delivered).unwrap();
-        assert_eq!(ends.to_rfc3339(), "2027-02-28T10:00:00+00:00");
-        assert_eq!(US.guarantee_ends(delivered), None);
-    }
-
-    #[test]
-    fn statutory_exemptions_match_a_category_segment() {
-        assert!(EU.withdrawal_exempts("food/perishable"));
-        assert!(!EU.withdrawal_exempts("swimwear"));
-        assert!(!US.withdrawal_exempts("food/perishable"));
-    }
-}
+#[path = "statute_tests.rs"]
+mod tests;

@@ -44,6 +44,8 @@ fn order_input(o: &pb::OrderFacts, v: &mut Violations) -> OrderFactsInput {
             .as_ref()
             .and_then(|t| instant(t, "order.delivery_time", v)),
         customer_jurisdiction: o.customer_jurisdiction.clone(),
+        customer_time_zone: o.customer_time_zone.clone(),
+        customer_extended_cancellation_right: o.customer_extended_cancellation_right,
         currency: o.currency_code.clone(),
         outbound_shipping: o.outbound_shipping.as_ref().map(money_input),
         lines: o

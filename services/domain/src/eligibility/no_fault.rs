@@ -28,11 +28,8 @@ impl Decider<'_> {
             }
         }
         let categories_ok = blocked.is_empty() && exempt.is_empty();
-        let withdrawal = self
-            .profile
-            .withdrawal
-            .zip(self.profile.withdrawal_ends(self.delivered()));
-        let statute_window_open = withdrawal.is_some_and(|(_, ends)| self.now <= ends);
+        let withdrawal = self.withdrawal();
+        let statute_window_open = withdrawal.is_some_and(|w| w.ends.is_open_at(self.now));
         let statute_ok = statute_window_open && exempt.is_empty();
         let evidence_missing = self.evidence_missing();
         if evidence_missing && !statute_ok {
@@ -82,22 +79,20 @@ impl Decider<'_> {
             }
         }
         match withdrawal {
-            Some((w, ends)) if statute_ok => {
-                let clause =
-                    self.statute(w.citation, format!("withdrawal {}d", w.days_from_delivery));
-                let detail = self.window_detail("the customer may withdraw", ends);
+            Some(w) if statute_ok => {
+                let clause = self.withdrawal_clause(&w);
+                let detail = self.period_detail("the customer may withdraw", &w.ends);
                 self.push(ReasonCode::StatutoryWithdrawal, clause, detail);
             }
-            Some((w, ends)) => {
+            Some(w) => {
                 if !statute_window_open {
-                    let clause =
-                        self.statute(w.citation, format!("withdrawal {}d", w.days_from_delivery));
-                    let detail = self.window_detail("the customer could withdraw", ends);
+                    let clause = self.withdrawal_clause(&w);
+                    let detail = self.period_detail("the customer could withdraw", &w.ends);
                     self.push(ReasonCode::StatutoryWindowExpired, clause, detail);
                 }
                 for detail in exempt {
                     let clause =
-                        self.statute(w.exemption_citation, "exempt from withdrawal".into());
+                        self.statute(w.right.exemption_citation, "exempt from withdrawal".into());
                     self.push(ReasonCode::StatutoryExemptCategory, clause, detail);
                 }
             }

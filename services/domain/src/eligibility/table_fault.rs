@@ -11,10 +11,6 @@ fn short_window(t: &mut ContractTerms) {
     t.return_window_days = 7;
 }
 
-fn late(d: i64, secs: i64) -> When {
-    When::After(TimeDelta::days(d) + TimeDelta::seconds(secs))
-}
-
 pub(super) fn fault_cases() -> Vec<Case> {
     vec![
         // Fault claims.
@@ -58,11 +54,22 @@ pub(super) fn fault_cases() -> Vec<Case> {
             ..base()
         },
         Case {
-            name: "an EU defect a second after the two-year guarantee is rejected on both",
+            name: "an EU defect a minute before the end of the guarantee's last day is still guaranteed",
             jurisdiction: eu(),
             reason: Defective,
             evidence: true,
-            when: late(731, 1),
+            when: When::At("2028-03-01T23:59:00+01:00"),
+            basis: Basis::Statute,
+            gap: true,
+            codes: &[DefectWindowExpired, StatutoryLegalGuarantee],
+            ..base()
+        },
+        Case {
+            name: "an EU defect at the start of the day after the guarantee's last day is rejected on both",
+            jurisdiction: eu(),
+            reason: Defective,
+            evidence: true,
+            when: When::At("2028-03-02T00:00:00+01:00"),
             outcome: Outcome::Rejected,
             basis: Basis::Both,
             codes: &[DefectWindowExpired, StatutoryGuaranteeExpired],

@@ -65,9 +65,11 @@ fn line(sku: &str, category: &str, quantity: u32, price: i64, cost: i64) -> Orde
 
 /// DESIGN.md's worked example order (2 x 50.00 EUR, cost 30.00, outbound 5.00) plus lines for the
 /// category and returnless cases.
-fn order(jurisdiction: Jurisdiction, delivered: &str) -> OrderFacts {
+fn order(jurisdiction: Jurisdiction, delivered: &str, zone: Option<&str>) -> OrderFacts {
     let delivered_at = at(delivered);
     OrderFacts {
+        customer_time_zone: zone.map(|z| z.parse().unwrap()),
+        extended_cancellation_right: false,
         order_id: OrderRef::parse("SO-1001").unwrap(),
         supplier: SupplierId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap(),
         ordered_at: delivered_at - TimeDelta::days(4),
@@ -97,6 +99,10 @@ struct Case {
     name: &'static str,
     jurisdiction: Jurisdiction,
     delivered: &'static str,
+    /// The customer's time zone; `base()` gives Europe/Berlin.
+    zone: Option<&'static str>,
+    /// The seller says the customer qualifies for an extended cancellation period.
+    extended: bool,
     reason: ReturnReason,
     items: &'static [(&'static str, u32)],
     when: When,
@@ -120,6 +126,8 @@ fn base() -> Case {
         name: "",
         jurisdiction: Jurisdiction::Us,
         delivered: DELIVERED,
+        zone: Some("Europe/Berlin"),
+        extended: false,
         reason: ChangedMind,
         items: &[("TEE", 1)],
         when: days(5),
@@ -145,7 +153,8 @@ fn run(case: &Case) -> Decision {
         terms: t,
         published_at: at("2026-01-01T00:00:00Z"),
     };
-    let order = order(case.jurisdiction, case.delivered);
+    let mut order = order(case.jurisdiction, case.delivered, case.zone);
+    order.extended_cancellation_right = case.extended;
     let now = match case.when {
         When::After(d) => order.delivered_at + d,
         When::At(s) => at(s),
@@ -190,11 +199,14 @@ fn run(case: &Case) -> Decision {
 mod table_fault;
 #[path = "table_no_fault.rs"]
 mod table_no_fault;
+#[path = "table_periods.rs"]
+mod table_periods;
 
-/// The one decision table, in two files to keep each readable.
+/// The one decision table, in three files to keep each readable.
 fn table() -> Vec<Case> {
     let mut cases = table_no_fault::no_fault_cases();
     cases.extend(table_fault::fault_cases());
+    cases.extend(table_periods::period_cases());
     cases
 }
 
@@ -262,7 +274,7 @@ fn clauses_name_the_contract_version_and_term_or_the_statute_and_article() {
             "statute EU Directive 2011/83/EU art. 9 withdrawal 14d"
         ]
     );
-    assert_eq!(d.profile_version, "EU-2026.1");
+    assert_eq!(d.profile_version, "EU-2026.2");
     assert_eq!(d.contract_version, 3);
     assert!(
         d.reasons[0].detail.contains("2026-03-31T10:00:00Z"),

@@ -57,6 +57,8 @@ pub(super) fn order(
         ordered_at: delivered_at - TimeDelta::days(4),
         delivered_at,
         jurisdiction: Jurisdiction::Eu,
+        customer_time_zone: Some(chrono_tz::Europe::Berlin),
+        extended_cancellation_right: false,
         currency,
         outbound_shipping: Money::new(currency, outbound),
         lines: lines
