@@ -390,3 +390,53 @@ async fn a_settlement_statement_pages_its_lines_and_its_totals_are_their_sum() {
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
 }
+
+#[tokio::test]
+async fn a_split_applies_the_seller_settings_of_its_decision_not_todays() {
+    let app = spawn_app().await;
+    let (key, supplier) = seller(&app, "acme", terms()).await;
+    let mut contracts = app.contracts(Auth::key(&key));
+    let fee = |bps: i32, expected_version: i64| pb::UpdateSellerSettingsRequest {
+        settings: Some(pb::SellerSettings {
+            customer_restocking_fee_bps: bps,
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["customer_restocking_fee_bps".into()],
+        }),
+        expected_version,
+        rotate_event_webhook_secret: false,
+    };
+    contracts
+        .update_seller_settings(fee(1000, 0))
+        .await
+        .unwrap();
+    // No statutory withdrawal in the US, so the seller's own 10% fee applies to a change of mind.
+    let mut request = worked_example(&supplier, "ORDER-DRIFT");
+    if let Some(order) = request.order.as_mut() {
+        order.customer_jurisdiction = "US".into();
+    }
+    let id = inspected(&app, &key, 1, request).await;
+    let mut returns = app.returns(Auth::key(&key));
+    let quoted = liability(&app, &key)
+        .quote_liability(pb::QuoteLiabilityRequest {
+            subject: Some(pb::quote_liability_request::Subject::ReturnId(id.clone())),
+            resolution: refund(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .split
+        .unwrap();
+    let customer_fee = borne(&quoted, pb::Party::Customer, pb::CostComponent::ItemPrice);
+    assert_eq!(customer_fee, 1000, "10% of 2 x 50.00 EUR");
+
+    contracts.update_seller_settings(fee(0, 1)).await.unwrap();
+    let split = resolve(&mut returns, &id).await;
+    assert_eq!(
+        borne(&split, pb::Party::Customer, pb::CostComponent::ItemPrice),
+        customer_fee
+    );
+    assert_eq!(split.allocations, quoted.allocations);
+}

@@ -122,6 +122,14 @@ pub trait ContractStore: Send + Sync {
         tenant: &TenantId,
     ) -> Result<Option<StoredSettings>, StoreError>;
 
+    /// Version `version` of the tenant's seller settings, as it was written (without the webhook
+    /// secret); `None` when that version was never written or predates version history.
+    async fn seller_settings_version(
+        &self,
+        tenant: &TenantId,
+        version: i64,
+    ) -> Result<Option<StoredSettings>, StoreError>;
+
     /// Rewrites the settings with `change` under a lock (version 1 on the first write). A stale
     /// `expected_version` (0 for never written) is a VersionConflict.
     async fn update_seller_settings(

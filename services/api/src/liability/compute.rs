@@ -1,14 +1,14 @@
 //! The split of a stored return: its decision re-derived from its own facts, then the domain's split.
 //!
 //! The decision is pure and deterministic, so deciding again with the return's facts, the contract
-//! version and profile recorded on it, and the decision's own instant gives the decision the return
-//! was authorized under, as domain values the split can use.
+//! version, seller settings version and profile recorded on it, and the decision's own instant gives
+//! the decision the return was authorized under, as domain values the split can use.
 
 use crate::ApiContext;
 use crate::contracts::seller_settings;
 use crate::convert::contract::{contract_to_domain, instant};
-use crate::convert::money_input;
 use crate::convert::returns::request_input;
+use crate::convert::{money_input, settings};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
@@ -50,19 +50,36 @@ pub(crate) async fn decided_under(
         .as_ref()
         .and_then(|o| SupplierId::parse(&o.supplier_id).ok())
         .ok_or_else(|| corrupt("no supplier"))?;
-    let version = doc
+    let decision = doc
         .decision
         .as_ref()
-        .map(|d| d.contract_version)
         .ok_or_else(|| corrupt("no decision"))?;
+    let version = decision.contract_version;
     let stored = ctx
         .store
         .contract_version(tenant, supplier, version)
         .await?
         .ok_or_else(|| corrupt("its contract version is gone"))?;
     let contract = contract_to_domain(&stored)?;
-    let (settings, _) = seller_settings(ctx, tenant).await?;
+    let settings = decided_settings(ctx, tenant, decision.seller_settings_version).await?;
     Ok(DecidedUnder { contract, settings })
+}
+
+/// The seller settings a decision was made under: the defaults for version 0, else that version as
+/// it was written. A return decided before versions were kept (the version's record is missing) falls
+/// back to today's settings, as every return did before.
+async fn decided_settings(
+    ctx: &ApiContext,
+    tenant: &TenantId,
+    version: i64,
+) -> Result<SellerSettings, ApiError> {
+    if version == 0 {
+        return Ok(SellerSettings::default());
+    }
+    match ctx.store.seller_settings_version(tenant, version).await? {
+        Some(stored) => Ok(settings::to_domain(Some(&stored))?.0),
+        None => Ok(seller_settings(ctx, tenant).await?.0),
+    }
 }
 
 /// The request and decision of a stored return, as domain values.

@@ -212,6 +212,24 @@ impl ContractStore for PgStore {
         .transpose()
     }
 
+    async fn seller_settings_version(
+        &self,
+        tenant: &TenantId,
+        version: i64,
+    ) -> Result<Option<StoredSettings>, StoreError> {
+        sqlx::query(
+            "SELECT settings, version, recorded_at AS updated_at, CAST(NULL AS TEXT) AS event_webhook_secret \
+             FROM seller_settings_versions WHERE tenant_id = $1 AND version = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(settings_row)
+        .transpose()
+    }
+
     async fn update_seller_settings(
         &self,
         tenant: &TenantId,
@@ -262,6 +280,16 @@ impl ContractStore for PgStore {
         .bind(version + 1)
         .bind(now)
         .bind(&write.event_webhook_secret)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO seller_settings_versions (tenant_id, version, settings, recorded_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.as_str())
+        .bind(version + 1)
+        .bind(&write.document)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         let stored = StoredSettings {

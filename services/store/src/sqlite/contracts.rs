@@ -215,6 +215,24 @@ impl ContractStore for SqliteStore {
         .transpose()
     }
 
+    async fn seller_settings_version(
+        &self,
+        tenant: &TenantId,
+        version: i64,
+    ) -> Result<Option<StoredSettings>, StoreError> {
+        sqlx::query(
+            "SELECT settings, version, recorded_at AS updated_at, CAST(NULL AS TEXT) AS event_webhook_secret \
+             FROM seller_settings_versions WHERE tenant_id = $1 AND version = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(settings_row)
+        .transpose()
+    }
+
     async fn update_seller_settings(
         &self,
         tenant: &TenantId,
@@ -259,6 +277,16 @@ impl ContractStore for SqliteStore {
         .bind(version + 1)
         .bind(ts(now))
         .bind(&write.event_webhook_secret)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO seller_settings_versions (tenant_id, version, settings, recorded_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.as_str())
+        .bind(version + 1)
+        .bind(&write.document)
+        .bind(ts(now))
         .execute(&mut *tx)
         .await?;
         let stored = StoredSettings {

@@ -352,6 +352,17 @@ pub(crate) async fn seller_settings_start_unset_and_count_their_writes(store: Ar
     let read = store.seller_settings(&t).await.unwrap().unwrap();
     assert_eq!((read.document.as_slice(), read.version), (&b"v2"[..], 2));
     assert_eq!(read.event_webhook_secret.as_deref(), Some("whsec_a"));
+    // Every version stays readable as it was written, for the returns decided under it.
+    let first = store.seller_settings_version(&t, 1).await.unwrap().unwrap();
+    assert_eq!((first.document.as_slice(), first.version), (&b"v1"[..], 1));
+    assert_eq!(first.event_webhook_secret, None);
+    let second = store.seller_settings_version(&t, 2).await.unwrap().unwrap();
+    assert_eq!(second.document, b"v2");
+    assert_eq!(store.seller_settings_version(&t, 3).await.unwrap(), None);
+    assert_eq!(
+        store.seller_settings_version(&other, 1).await.unwrap(),
+        None
+    );
 }
 
 fn encode_settings(s: &StoredSettings) -> Vec<u8> {
