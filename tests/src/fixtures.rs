@@ -1,4 +1,4 @@
-//! Suppliers, contracts and orders for the tests: DESIGN.md's worked example by default (an EU
+//! Suppliers, contracts and orders for the tests: docs/design.md's worked example by default (an EU
 //! customer, 2 x 50.00 EUR at a unit cost of 30.00, outbound delivery 5.00, label 7.00).
 
 use crate::{ContractClient, TestApp};

@@ -1,4 +1,4 @@
-//! LiabilityService and the final split of ResolveReturn, end to end: DESIGN.md's worked example,
+//! LiabilityService and the final split of ResolveReturn, end to end: docs/design.md's worked example,
 //! quotes that agree with final splits, and settlement statements whose totals are their lines' sum.
 
 use chrono::{Duration, Utc};
@@ -16,7 +16,7 @@ fn liability(app: &TestApp, key: &str) -> LiabilityClient {
     LiabilityServiceClient::with_interceptor(app.channel.clone(), Auth::key(key))
 }
 
-/// DESIGN.md's worked example exactly: an order of just the two tees, so the whole outbound
+/// docs/design.md's worked example exactly: an order of just the two tees, so the whole outbound
 /// delivery belongs to the returned units.
 fn worked_example(supplier: &str, order_id: &str) -> pb::AuthorizeReturnRequest {
     let mut request = changed_mind(supplier, order_id);

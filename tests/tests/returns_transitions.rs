@@ -1,4 +1,4 @@
-//! ReturnService transitions through the real server: every move DESIGN.md's lifecycle allows,
+//! ReturnService transitions through the real server: every move docs/design.md's lifecycle allows,
 //! every move it forbids (FAILED_PRECONDITION, nothing changes), and optimistic concurrency on
 //! `expected_version`.
 

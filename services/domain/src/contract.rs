@@ -71,7 +71,7 @@ pub struct SlaTerms {
     pub breach_action: BreachAction,
 }
 
-/// Every term of a contract (DESIGN.md section 3, "Supplier and contract"), checked.
+/// Every term of a contract (docs/design.md), checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractTerms {
     /// No-fault returns are accepted until delivery + N days.

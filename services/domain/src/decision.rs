@@ -194,7 +194,7 @@ pub enum Clause {
     Contract {
         /// The version decided under.
         version: i64,
-        /// The term's name as in DESIGN.md's table.
+        /// The term's name as in docs/design.md's table.
         term: &'static str,
         /// Its value in that version.
         value: String,

@@ -1,4 +1,4 @@
-//! The liability split: who bears which cost of a return (DESIGN.md section 3, "Liability split").
+//! The liability split: who bears which cost of a return (docs/design.md, "Liability table").
 //!
 //! # Money flow
 //! The seller is the hub: it refunds the customer and buys the return label (unless the supplier
@@ -10,7 +10,7 @@
 //!   enough);
 //! - the **seller** funds A itself.
 //!
-//! # Readings of DESIGN.md
+//! # Readings of docs/design.md
 //! - OUTBOUND_SHIPPING is due back only when the sale is undone (REFUND, STORE_CREDIT), pro rata to
 //!   the resolved units' price for a partial return. EXCHANGE and REPLACEMENT keep the sale.
 //! - A customer fee never makes the seller gain from a return: it is capped by the statute on a
@@ -330,7 +330,7 @@ impl From<MoneyError> for LiabilityError {
     }
 }
 
-/// Splits a return's costs among supplier, seller, customer and carrier, by DESIGN.md's table
+/// Splits a return's costs among supplier, seller, customer and carrier, by docs/design.md's table
 /// parametrized by the contract terms, the statutory profile and the seller settings. Pure and
 /// deterministic.
 pub fn split(input: &SplitInput<'_>) -> Result<LiabilitySplit, LiabilityError> {

@@ -1,4 +1,4 @@
-//! The return state machine of DESIGN.md:
+//! The return state machine of docs/design.md:
 //!
 //! ```text
 //! REQUESTED -> AUTHORIZED | PENDING_SUPPLIER | REJECTED

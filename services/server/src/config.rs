@@ -75,6 +75,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Seconds to wait for a pooled connection before answering UNAVAILABLE.
     pub acquire_timeout_secs: u64,
+    /// How long, in hours, an idempotency key's answer is kept for replays (at least 24); older
+    /// records are purged and their keys count as new.
+    pub idempotency_retention_hours: u64,
     /// Apply migrations when `serve` starts (turn off when a Helm pre-upgrade job runs `migrate`).
     pub migrate_on_start: bool,
 }
@@ -117,6 +120,7 @@ impl Default for Settings {
                 url: "sqlite:returnbridge.db".into(),
                 max_connections: 16,
                 acquire_timeout_secs: 5,
+                idempotency_retention_hours: 72,
                 migrate_on_start: true,
             },
             log: LogSettings {

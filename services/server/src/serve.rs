@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::readiness::{DatabaseGate, Readiness, set_status};
 use crate::supplier_keys::StoredSupplierKeys;
 use anyhow::Context;
+use chrono::TimeDelta;
 use returnbridge_api::clock::Clock;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
 use returnbridge_gateway::SupplierCallbacks;
@@ -102,6 +103,16 @@ pub async fn run(
             Duration::from_secs(settings.server.expiry_sweep_secs),
         ));
     }
+    ctx.tasks.spawn(purge_idempotency_records(
+        ctx.clone(),
+        TimeDelta::hours(
+            settings
+                .database
+                .idempotency_retention_hours
+                .try_into()
+                .unwrap_or(i64::MAX),
+        ),
+    ));
     tokio::spawn({
         let stopping = stopping.clone();
         async move {
@@ -160,6 +171,45 @@ async fn sweep_expired_returns(ctx: ApiContext, interval: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired returns not shipped by their deadline"),
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed; retrying next round"),
+        }
+    }
+}
+
+/// How often idempotency records past the retention are looked for, and how many go per statement
+/// (short statements, so the purge never holds locks for long).
+const PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+const PURGE_BATCH: u32 = 1000;
+
+/// Deletes idempotency records older than `retention`, every [`PURGE_INTERVAL`], until shutdown.
+/// Replicas may overlap: a record is deleted once whoever gets to it.
+async fn purge_idempotency_records(ctx: ApiContext, retention: TimeDelta) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(PURGE_INTERVAL) => {}
+            () = ctx.shutdown.cancelled() => return,
+        }
+        let before = ctx.clock.now() - retention;
+        let mut purged = 0;
+        loop {
+            match ctx
+                .store
+                .purge_idempotency_records(before, PURGE_BATCH)
+                .await
+            {
+                Ok(n) => {
+                    purged += n;
+                    if n < u64::from(PURGE_BATCH) || ctx.shutdown.is_cancelled() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "idempotency purge failed; retrying next round");
+                    break;
+                }
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, %before, "purged idempotency records past the retention");
         }
     }
 }

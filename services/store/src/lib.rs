@@ -111,6 +111,14 @@ pub trait Store: ContractStore + ReturnStore + LiabilityStore + Send + Sync + 's
     /// Succeeds when the database answers and every migration is applied.
     async fn check_ready(&self) -> Result<(), StoreError>;
 
+    /// Deletes up to `limit` idempotency records created before `before`, oldest first, and says how
+    /// many went. A key older than the retention is then new again.
+    async fn purge_idempotency_records(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+
     /// Creates an API key (and its tenant, on first use).
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError>;
 

@@ -91,6 +91,7 @@ conformance!(
     concurrent_publishes_get_consecutive_versions,
     seller_settings_start_unset_and_count_their_writes,
     a_replayed_settings_update_has_one_effect,
+    idempotency_records_past_the_retention_are_purged_and_their_keys_are_new_again,
 );
 
 #[path = "conformance/contracts.rs"]

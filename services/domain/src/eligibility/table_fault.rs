@@ -1,5 +1,5 @@
 //! The decision table, second half: fault claims, late delivery, returnless refunds, quantities and
-//! DESIGN.md's worked examples.
+//! docs/design.md's worked examples.
 
 use super::*;
 
@@ -268,7 +268,7 @@ pub(super) fn fault_cases() -> Vec<Case> {
             codes: &[QuantityAlreadyReturned],
             ..base()
         },
-        // DESIGN.md's worked examples: EU customer, 2 x 50.00 EUR, cost 30.00, outbound 5.00, label 7.00.
+        // docs/design.md's worked examples: EU customer, 2 x 50.00 EUR, cost 30.00, outbound 5.00, label 7.00.
         Case {
             name: "worked example: a defective pair under full-retail coverage is authorized on both",
             jurisdiction: eu(),

@@ -63,7 +63,7 @@ fn line(sku: &str, category: &str, quantity: u32, price: i64, cost: i64) -> Orde
     }
 }
 
-/// DESIGN.md's worked example order (2 x 50.00 EUR, cost 30.00, outbound 5.00) plus lines for the
+/// docs/design.md's worked example order (2 x 50.00 EUR, cost 30.00, outbound 5.00) plus lines for the
 /// category and returnless cases.
 fn order(jurisdiction: Jurisdiction, delivered: &str, zone: Option<&str>) -> OrderFacts {
     let delivered_at = at(delivered);

@@ -1,4 +1,4 @@
-//! DESIGN.md's liability table, row by row, parametrized by the contract terms, the statutory
+//! docs/design.md's liability table, row by row, parametrized by the contract terms, the statutory
 //! profile and the seller settings. [`super::split`] checked the input before any of this runs.
 
 use super::{

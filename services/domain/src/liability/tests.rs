@@ -1,4 +1,4 @@
-//! DESIGN.md's worked example and its table, row by row.
+//! docs/design.md's worked example and its table, row by row.
 
 use super::*;
 use crate::contract::{
@@ -98,7 +98,7 @@ pub(super) struct Fx {
 }
 
 impl Fx {
-    /// DESIGN.md's worked example: EU customer, 2 x 50.00 EUR (unit cost 30.00), outbound 5.00,
+    /// docs/design.md's worked example: EU customer, 2 x 50.00 EUR (unit cost 30.00), outbound 5.00,
     /// label 7.00, restocking fee 10%, the customer pays a no-fault label. A no-fault return in the
     /// EU within 14 days is a statutory withdrawal as well as in contract.
     pub fn worked(reason: ReturnReason) -> Self {

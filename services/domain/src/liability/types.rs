@@ -45,7 +45,7 @@ impl Component {
 }
 
 named_enum!(
-    /// The row of DESIGN.md's table a split applied: the decision's fault class, changed by
+    /// The row of docs/design.md's table a split applied: the decision's fault class, changed by
     /// inspection (customer damage, or a defect not found).
     LiabilityFault {
         /// The supplier.

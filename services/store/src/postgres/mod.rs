@@ -182,6 +182,22 @@ impl Store for PgStore {
         schema_current(applied, latest)
     }
 
+    async fn purge_idempotency_records(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM idempotency_records WHERE ctid IN \
+             (SELECT ctid FROM idempotency_records WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -238,6 +238,22 @@ impl Store for SqliteStore {
         schema_current(applied, latest)
     }
 
+    async fn purge_idempotency_records(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM idempotency_records WHERE rowid IN \
+             (SELECT rowid FROM idempotency_records WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+        )
+        .bind(ts(before))
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(

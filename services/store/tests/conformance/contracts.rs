@@ -406,3 +406,51 @@ pub(crate) async fn a_replayed_settings_update_has_one_effect(store: Arc<dyn Sto
     assert_eq!(new, 1, "exactly one effect");
     assert_eq!(store.seller_settings(&t).await.unwrap().unwrap().version, 1);
 }
+
+pub(crate) async fn idempotency_records_past_the_retention_are_purged_and_their_keys_are_new_again(
+    store: Arc<dyn Store>,
+) {
+    let t = with_tenant(&store, "acme").await;
+    let change = |current: Option<&StoredSettings>| -> Result<SettingsWrite, StoreError> {
+        let n = current.map_or(0, |c| c.version);
+        Ok(write(format!("after {n}").as_bytes(), None))
+    };
+    let claim = |key| IdempotencyClaim {
+        key,
+        request_hash: [4; 32],
+        encode: &encode_settings,
+    };
+    let now = Utc::now();
+    let old = now - chrono::Duration::hours(100);
+    for (key, at) in [("old", old), ("recent", now)] {
+        let applied = store
+            .update_seller_settings(&t, None, &change, at, Some(claim(key)))
+            .await
+            .unwrap();
+        assert!(matches!(applied, Applied::New(_)));
+    }
+    let retention = now - chrono::Duration::hours(72);
+    assert_eq!(
+        store
+            .purge_idempotency_records(retention, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .purge_idempotency_records(retention, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    let again = |key| store.update_seller_settings(&t, None, &change, now, Some(claim(key)));
+    assert!(
+        matches!(again("old").await.unwrap(), Applied::New(_)),
+        "old key is new again"
+    );
+    assert!(matches!(
+        again("recent").await.unwrap(),
+        Applied::Replayed(_)
+    ));
+}
