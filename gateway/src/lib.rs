@@ -1,6 +1,9 @@
 //! The supplier gateway. It starts with the endpoint suppliers call back on; the outbox dispatcher,
 //! supplier connectors and the SLA clock land here with their issues.
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::supplier_callback_service_server::SupplierCallbackService;
 use std::sync::Arc;

@@ -86,8 +86,7 @@ impl ContractService for ContractApi {
             .await?;
         let mut v = Violations::default();
         let id = supplier_id(&request.get_ref().supplier_id, "supplier_id", &mut v);
-        v.finish().map_err(ApiError::from)?;
-        let id = id.expect("an unparsed id recorded a violation");
+        let id = v.finish_with(id, "supplier_id").map_err(ApiError::from)?;
         let supplier = self
             .ctx
             .store

@@ -92,8 +92,7 @@ fn new_version(
         }
         other => Some(other?),
     };
-    v.finish()?;
-    let c = parsed.expect("a failed parse recorded a violation");
+    let c = v.finish_with(parsed, "terms")?;
     let terms = terms_to_proto(&c.terms);
     Ok((
         NewContractVersion {
@@ -175,9 +174,8 @@ pub(crate) async fn get(
         }
         Some(Selector::EffectiveAt(t)) => instant(&t, "effective_at", &mut v).map(Which::At),
     };
-    v.finish()?;
-    let supplier = supplier.expect("an unparsed id recorded a violation");
-    let found = match which.expect("an unparsed selector recorded a violation") {
+    let (supplier, which) = v.finish_with(supplier.zip(which), "supplier_id")?;
+    let found = match which {
         Which::Version(n) => ctx
             .store
             .contract_version(&caller.tenant, supplier, n)
@@ -214,8 +212,7 @@ pub(crate) async fn list(
                 .map_err(|_| "is not a token this service issued".into()),
         )
     });
-    v.finish()?;
-    let supplier = supplier.expect("an unparsed id recorded a violation");
+    let supplier = v.finish_with(supplier, "supplier_id")?;
     // One extra row tells whether another page follows.
     let mut versions = ctx
         .store

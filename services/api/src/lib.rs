@@ -2,6 +2,9 @@
 //! calls the domain and the store, and converts the answer back. Errors become statuses in one
 //! place, [`error`].
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod auth;
 pub mod clock;
 mod contract_service;

@@ -77,6 +77,14 @@ impl Violations {
         }
     }
 
+    /// [`finish`](Self::finish), then the value parsed alongside: a parser that gave nothing records
+    /// a violation, so `None` with none recorded still answers INVALID_ARGUMENT on `field`, never a
+    /// panic.
+    pub fn finish_with<T>(self, value: Option<T>, field: &str) -> Result<T, DomainError> {
+        self.finish()?;
+        value.ok_or_else(|| DomainError::invalid(field, "could not be read"))
+    }
+
     /// The recorded violations, in the order they were found.
     pub fn as_slice(&self) -> &[FieldViolation] {
         &self.0

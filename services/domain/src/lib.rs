@@ -1,6 +1,9 @@
 //! Returnbridge's rules, free of I/O: every rule lives here once, and everything outside converts to
 //! and from these types at its edge.
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 #[macro_use]
 mod named;
 

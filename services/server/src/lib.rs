@@ -2,6 +2,9 @@
 //! subcommands. `main.rs` only parses the command line and dispatches here; tests call [`run`] with
 //! their own listener and shutdown future.
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,5 +1,8 @@
 //! `returnbridge`: parse the command line, load settings, dispatch.
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use anyhow::Context;
 use clap::Parser;
 use returnbridge_api::clock::SystemClock;

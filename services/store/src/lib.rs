@@ -4,6 +4,9 @@
 //! The backend is chosen once, from the database URL's scheme ([`connect`]). Queries are checked at
 //! run time, so nothing here needs a live database to compile.
 
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod contracts;
 mod error;
 mod keys;

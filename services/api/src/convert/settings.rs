@@ -151,8 +151,7 @@ pub fn patch(req: &pb::UpdateSellerSettingsRequest) -> Result<SettingsPatch, Dom
             None
         }
     };
-    v.finish()?;
-    let checked = checked.expect("a failed parse recorded a violation");
+    let checked = v.finish_with(checked, "settings")?;
     let normalized = document(&checked, url);
     Ok(SettingsPatch {
         values: normalized,

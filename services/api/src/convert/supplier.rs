@@ -139,6 +139,5 @@ pub fn supplier_changes(
     {
         v.append(own);
     }
-    v.finish()?;
-    Ok((id.expect("an unparsed id recorded a violation"), changes))
+    Ok((v.finish_with(id, "supplier_id")?, changes))
 }

@@ -44,8 +44,7 @@ pub(crate) fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
     } else {
         v.take(field, ReturnId::parse(raw))
     };
-    v.finish()?;
-    Ok(id.expect("an unparsed id recorded a violation"))
+    Ok(v.finish_with(id, field)?)
 }
 
 /// NOT_FOUND for a return the tenant does not have (or another tenant's).
