@@ -4,40 +4,74 @@
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+use returnbridge_core::auth::{AuthError, Authenticator};
+use returnbridge_domain::auth::Scope;
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::supplier_callback_service_server::SupplierCallbackService;
-use std::sync::Arc;
-use tonic::metadata::MetadataMap;
-use tonic::{Request, Response, Status};
-
-/// Checks that a call carries a valid supplier key. Keys live with the api side; the server hands
-/// the gateway a checker, so the gateway never depends on the api crate.
-#[tonic::async_trait]
-pub trait SupplierKeyCheck: Send + Sync + 'static {
-    /// `Ok` when `metadata` carries a live key allowed to use the supplier callbacks.
-    async fn check(&self, metadata: &MetadataMap) -> Result<(), Status>;
-}
+use returnbridge_store::StoreError;
+use std::collections::HashMap;
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 /// SupplierCallbackService: suppliers acknowledge, decide and report here. Its handlers are not
-/// built yet: every RPC authenticates first (a caller without a key learns nothing), then answers
-/// UNIMPLEMENTED.
+/// built yet: every RPC authenticates first (a caller without a supplier key learns nothing), then
+/// answers UNIMPLEMENTED.
 #[derive(Clone)]
 pub struct SupplierCallbacks {
-    keys: Arc<dyn SupplierKeyCheck>,
+    auth: Authenticator,
 }
 
 impl SupplierCallbacks {
-    /// The service, checking callers with `keys`.
-    pub fn new(keys: Arc<dyn SupplierKeyCheck>) -> Self {
-        Self { keys }
+    /// The service, checking callers' keys with `auth`.
+    pub fn new(auth: Authenticator) -> Self {
+        Self { auth }
     }
 
     async fn unbuilt<T, R>(&self, request: &Request<T>, rpc: &str) -> Result<Response<R>, Status> {
-        self.keys.check(request.metadata()).await?;
+        let authorization = request
+            .metadata()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or_default());
+        self.auth
+            .authorize(authorization, Scope::SupplierCallbacks)
+            .await
+            .map_err(refused)?;
         Err(Status::unimplemented(format!(
             "SupplierCallbackService.{rpc} is not available yet"
         )))
     }
+}
+
+/// A refused key, answered as the seller API answers it: the code, and `ErrorInfo` with the reason.
+/// The callbacks' other errors join this mapping when they get real handlers (the gateway issue).
+fn refused(e: AuthError) -> Status {
+    let (code, reason, message) = match e {
+        AuthError::Unauthenticated { reason, message } => (Code::Unauthenticated, reason, message),
+        AuthError::MissingScope { scope } => (
+            Code::PermissionDenied,
+            "MISSING_SCOPE",
+            format!("this API key lacks the {scope} scope"),
+        ),
+        AuthError::SupplierKey { scope } => (
+            Code::PermissionDenied,
+            "SUPPLIER_KEY_NOT_ALLOWED",
+            format!("a supplier key cannot use {scope}"),
+        ),
+        AuthError::Store(StoreError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "database unavailable");
+            (
+                Code::Unavailable,
+                "DATABASE_UNAVAILABLE",
+                "the database is unavailable; retry later".into(),
+            )
+        }
+        AuthError::Store(e) => {
+            tracing::error!(error = ?e, "internal error");
+            return Status::internal("internal error");
+        }
+    };
+    let details = ErrorDetails::with_error_info(reason, "returnbridge", HashMap::new());
+    Status::with_error_details(code, message, details)
 }
 
 #[tonic::async_trait]

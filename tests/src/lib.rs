@@ -5,8 +5,8 @@
 pub mod fixtures;
 
 use chrono::Utc;
-use returnbridge_api::auth::generate_api_key;
-use returnbridge_api::clock::{Clock, SystemClock};
+use returnbridge_core::auth::generate_api_key;
+use returnbridge_core::clock::{Clock, SystemClock};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use prost_types::{Duration, Timestamp};
 use returnbridge_api::ApiContext;
-use returnbridge_api::clock::SystemClock;
+use returnbridge_core::clock::SystemClock;
 use returnbridge_domain::ids::{SupplierId, TenantId};
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::{Auth, ContractClient, TestApp, reason, spawn_app, violated_fields};

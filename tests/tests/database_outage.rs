@@ -2,7 +2,7 @@
 //! PostgreSQL server itself keeps running). Calls must not wait out the pool's acquire timeout once
 //! the outage is known, health must follow the database, and both must recover on their own.
 
-use returnbridge_api::clock::SystemClock;
+use returnbridge_core::clock::SystemClock;
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::{Auth, FreshStore, postgres_server, reason, skipped, spawn_app_on};
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! once; shipped or pending returns never do.
 
 use chrono::{Duration, Utc};
-use returnbridge_api::clock::ManualClock;
+use returnbridge_core::clock::ManualClock;
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::fixtures::{
     authorize, cancel_request, changed_mind, defective, get_return, return_events,
@@ -67,7 +67,7 @@ async fn an_authorized_return_not_shipped_by_ship_by_expires_once() {
 }
 
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
-    use returnbridge_api::clock::Clock;
+    use returnbridge_core::clock::Clock;
     clock.now()
 }
 

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use returnbridge_api::clock::ManualClock;
+use returnbridge_core::clock::ManualClock;
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::fixtures::{
     changed_mind, get_return, list_returns, supplier_with_contract, terms,

@@ -4,7 +4,7 @@
 
 use prost_types::{Duration, FieldMask};
 use returnbridge_api::ApiContext;
-use returnbridge_api::clock::SystemClock;
+use returnbridge_core::clock::SystemClock;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::TenantId;
 use returnbridge_proto::v1 as pb;

@@ -44,13 +44,12 @@ impl ContractService for ContractApi {
     ) -> Result<Response<pb::CreateSupplierResponse>, Status> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::ContractsWrite)
             .await?;
         let key = idempotency_key(request.metadata(), false)?;
         let req = request.into_inner();
         let supplier = new_supplier(&req).map_err(ApiError::from)?;
-        let secret = crate::auth::generate_webhook_secret();
+        let secret = returnbridge_core::auth::generate_webhook_secret();
         let render = |s: &Supplier| pb::CreateSupplierResponse {
             supplier: Some(to_proto(s)),
             webhook_signing_secret: secret.clone(),
@@ -81,7 +80,6 @@ impl ContractService for ContractApi {
     ) -> Result<Response<pb::GetSupplierResponse>, Status> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::ContractsRead)
             .await?;
         let mut v = Violations::default();
@@ -105,7 +103,6 @@ impl ContractService for ContractApi {
     ) -> Result<Response<pb::ListSuppliersResponse>, Status> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::ContractsRead)
             .await?;
         let req = request.get_ref();
@@ -142,7 +139,6 @@ impl ContractService for ContractApi {
     ) -> Result<Response<pb::UpdateSupplierResponse>, Status> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::ContractsWrite)
             .await?;
         let key = idempotency_key(request.metadata(), false)?;

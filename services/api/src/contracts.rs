@@ -113,7 +113,6 @@ pub(crate) async fn publish(
     request: Request<pb::PublishContractRequest>,
 ) -> Result<pb::PublishContractResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ContractsWrite)
         .await?;
     let key = idempotency_key(request.metadata(), false)?;
@@ -159,7 +158,6 @@ pub(crate) async fn get(
 ) -> Result<pb::GetContractResponse, ApiError> {
     use pb::get_contract_request::Selector;
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ContractsRead)
         .await?;
     let req = request.into_inner();
@@ -198,7 +196,6 @@ pub(crate) async fn list(
     request: Request<pb::ListContractVersionsRequest>,
 ) -> Result<pb::ListContractVersionsResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ContractsRead)
         .await?;
     let req = request.get_ref();
@@ -242,7 +239,6 @@ pub(crate) async fn get_settings(
     request: Request<pb::GetSellerSettingsRequest>,
 ) -> Result<pb::GetSellerSettingsResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ContractsRead)
         .await?;
     let stored = ctx.store.seller_settings(&caller.tenant).await?;
@@ -258,14 +254,13 @@ pub(crate) async fn update_settings(
     request: Request<pb::UpdateSellerSettingsRequest>,
 ) -> Result<pb::UpdateSellerSettingsResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ContractsWrite)
         .await?;
     let key = idempotency_key(request.metadata(), false)?;
     let req = request.into_inner();
     let patch = patch(&req)?;
     // Generated up front so the answer can tell whether this call issued it.
-    let fresh_secret = crate::auth::generate_webhook_secret();
+    let fresh_secret = returnbridge_core::auth::generate_webhook_secret();
     let change = |current: Option<&StoredSettings>| {
         let next = patch.apply(&settings::to_proto(current)?);
         let kept = current.and_then(|c| c.event_webhook_secret.clone());

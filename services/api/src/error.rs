@@ -1,5 +1,6 @@
 //! The one mapping from Returnbridge's errors to gRPC statuses, with `google.rpc` details.
 
+use returnbridge_core::auth::AuthError;
 use returnbridge_domain::DomainError;
 use returnbridge_store::StoreError;
 use std::collections::HashMap;
@@ -19,26 +20,18 @@ pub enum ApiError {
     /// Persistence failed.
     #[error(transparent)]
     Store(StoreError),
-    /// No usable credentials: missing, malformed, unknown or revoked key.
-    #[error("{message}")]
-    Unauthenticated {
-        /// Machine-readable reason (`API_KEY_MISSING`).
-        reason: &'static str,
-        /// What to do about it.
-        message: String,
-    },
-    /// The key is valid but lacks the scope this call needs.
-    #[error("this API key lacks the {scope} scope")]
-    PermissionDenied {
-        /// The scope the call needs.
-        scope: &'static str,
-    },
-    /// A supplier's key called the seller's surface, which it may never use.
-    #[error("a supplier's API key cannot use the {scope} scope")]
-    SupplierKey {
-        /// The scope the call needs.
-        scope: &'static str,
-    },
+    /// The caller's key was refused.
+    #[error(transparent)]
+    Auth(AuthError),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Store(e) => ApiError::from(e),
+            other => ApiError::Auth(other),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -109,12 +102,14 @@ impl From<ApiError> for Status {
                 "this idempotency-key was already used for a different request; use a new key for a new request",
                 info("IDEMPOTENCY_KEY_REUSED", HashMap::new()),
             ),
-            ApiError::Unauthenticated { reason, message } => Status::with_error_details(
-                Code::Unauthenticated,
-                message,
-                info(reason, HashMap::new()),
-            ),
-            ApiError::PermissionDenied { scope } => Status::with_error_details(
+            ApiError::Auth(AuthError::Unauthenticated { reason, message }) => {
+                Status::with_error_details(
+                    Code::Unauthenticated,
+                    message,
+                    info(reason, HashMap::new()),
+                )
+            }
+            ApiError::Auth(AuthError::MissingScope { scope }) => Status::with_error_details(
                 Code::PermissionDenied,
                 format!("this API key lacks the {scope} scope; create a key with it"),
                 info(
@@ -122,7 +117,7 @@ impl From<ApiError> for Status {
                     HashMap::from([("scope".into(), scope.to_owned())]),
                 ),
             ),
-            ApiError::SupplierKey { scope } => Status::with_error_details(
+            ApiError::Auth(AuthError::SupplierKey { scope }) => Status::with_error_details(
                 Code::PermissionDenied,
                 format!(
                     "this API key belongs to a supplier and answers forwarded requests only; \
@@ -133,6 +128,7 @@ impl From<ApiError> for Status {
                     HashMap::from([("scope".into(), scope.to_owned())]),
                 ),
             ),
+            ApiError::Auth(AuthError::Store(e)) => ApiError::from(e).into(),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 database_unavailable()

@@ -5,8 +5,6 @@
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-pub mod auth;
-pub mod clock;
 mod contract_service;
 pub mod contracts;
 pub mod convert;
@@ -17,12 +15,14 @@ pub mod paging;
 pub mod returns;
 mod unimplemented;
 
-use auth::Authenticator;
-use clock::Clock;
+use error::ApiError;
+use returnbridge_core::auth::{Authenticator, Principal};
+use returnbridge_core::clock::Clock;
+use returnbridge_core::jobs::Background;
+use returnbridge_domain::auth::Scope;
 use returnbridge_store::Store;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use tonic::metadata::MetadataMap;
 
 pub use contract_service::ContractApi;
 pub use liability::LiabilityApi;
@@ -40,10 +40,8 @@ pub struct ApiContext {
     pub auth: Authenticator,
     /// The one source of "now".
     pub clock: Arc<dyn Clock>,
-    /// Cancelled when the server starts shutting down: event streams and background jobs end.
-    pub shutdown: CancellationToken,
-    /// Every task the api spawns (event streams, jobs), so shutdown can wait for them.
-    pub tasks: TaskTracker,
+    /// The process's background work (event streams, jobs) and its shutdown.
+    pub background: Background,
 }
 
 impl ApiContext {
@@ -54,9 +52,21 @@ impl ApiContext {
             auth: Authenticator::new(store.clone()),
             store,
             clock,
-            shutdown: CancellationToken::new(),
-            tasks: TaskTracker::new(),
+            background: Background::default(),
         }
+    }
+
+    /// The caller behind the call's `authorization` metadata, if its key holds `scope`.
+    pub async fn authorize(
+        &self,
+        metadata: &MetadataMap,
+        scope: Scope,
+    ) -> Result<Principal, ApiError> {
+        // Metadata that is not text is a malformed key, like any other value without `Bearer `.
+        let authorization = metadata
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or_default());
+        Ok(self.auth.authorize(authorization, scope).await?)
     }
 
     /// Tells this replica's event streams that new events were committed.

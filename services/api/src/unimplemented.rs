@@ -23,7 +23,6 @@ impl SlaApi {
 
     async fn unbuilt<T, R>(&self, request: &Request<T>, rpc: &str) -> Result<Response<R>, Status> {
         self.ctx
-            .auth
             .authorize(request.metadata(), Scope::SlaRead)
             .await?;
         Err(Status::unimplemented(format!(

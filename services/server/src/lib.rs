@@ -10,7 +10,6 @@ pub mod commands;
 pub mod config;
 mod readiness;
 pub mod serve;
-mod supplier_keys;
 pub mod telemetry;
 
 pub use config::Settings;

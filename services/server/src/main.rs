@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use returnbridge_api::clock::SystemClock;
+use returnbridge_core::clock::SystemClock;
 use returnbridge_server::cli::{Cli, Command, KeysCommand};
 use returnbridge_server::{Settings, commands, open_migrated_store, open_store, telemetry};
 use std::sync::Arc;

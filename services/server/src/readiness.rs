@@ -4,10 +4,9 @@
 //! NOT_SERVING; both recover on the first probe that gets an answer.
 
 use returnbridge_store::{Store, StoreError};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 use tonic_health::ServingStatus;
@@ -36,26 +35,33 @@ impl Interceptor for DatabaseGate {
 
 /// Where probe results go: the health service's statuses and the gate.
 pub struct Readiness {
-    pub store: Arc<dyn Store>,
-    pub health: HealthReporter,
-    pub services: Vec<&'static str>,
-    pub gate: DatabaseGate,
+    store: Arc<dyn Store>,
+    health: HealthReporter,
+    services: Vec<&'static str>,
+    gate: DatabaseGate,
+    /// The last probe's answer; `None` before the first.
+    ready: Mutex<Option<bool>>,
 }
 
 impl Readiness {
-    /// Probes every `interval` until `stop`; `ready` is the first probe's answer.
-    pub async fn watch(self, interval: Duration, stop: CancellationToken, mut ready: bool) {
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(interval) => {}
-                () = stop.cancelled() => return,
-            }
-            ready = self.probe(Some(ready)).await;
+    /// Reports on `services` through `health` and `gate`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        health: HealthReporter,
+        services: Vec<&'static str>,
+        gate: DatabaseGate,
+    ) -> Self {
+        Self {
+            store,
+            health,
+            services,
+            gate,
+            ready: Mutex::new(None),
         }
     }
 
     /// Probes once, reports a change of readiness and returns whether the store is ready.
-    pub async fn probe(&self, was_ready: Option<bool>) -> bool {
+    pub async fn probe(&self) -> bool {
         let answer = match tokio::time::timeout(PROBE_TIMEOUT, self.store.check_ready()).await {
             Ok(answer) => answer.map_err(|e| {
                 let unreachable = matches!(e, StoreError::Unavailable(_));
@@ -64,6 +70,11 @@ impl Readiness {
             Err(_) => Err((true, anyhow::anyhow!("no answer within {PROBE_TIMEOUT:?}"))),
         };
         let ready = answer.is_ok();
+        let was_ready = self
+            .ready
+            .lock()
+            .map(|mut last| last.replace(ready))
+            .unwrap_or_else(|poisoned| poisoned.into_inner().replace(ready));
         let unreachable = matches!(answer, Err((true, _)));
         self.gate.unreachable.store(unreachable, Ordering::Relaxed);
         if let Err((_, e)) = &answer

@@ -3,11 +3,11 @@
 
 use crate::config::Settings;
 use crate::readiness::{DatabaseGate, Readiness, set_status};
-use crate::supplier_keys::StoredSupplierKeys;
 use anyhow::Context;
 use chrono::TimeDelta;
-use returnbridge_api::clock::Clock;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
+use returnbridge_core::clock::Clock;
+use returnbridge_core::jobs::purge_idempotency_records;
 use returnbridge_gateway::SupplierCallbacks;
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
 use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
@@ -78,46 +78,55 @@ pub async fn run(
             api.then(|| SlaServiceServer::with_interceptor(SlaApi::new(ctx.clone()), gate.clone())),
         )
         .add_optional_service(gateway.then(|| {
-            let keys = StoredSupplierKeys(ctx.auth.clone());
-            let callbacks = SupplierCallbacks::new(Arc::new(keys));
+            let callbacks = SupplierCallbacks::new(ctx.auth.clone());
             SupplierCallbackServiceServer::with_interceptor(callbacks, gate.clone())
         }));
 
-    let stopping = ctx.shutdown.clone();
-    let readiness = Readiness {
-        store,
-        health: health.clone(),
-        services: services.clone(),
+    let background = ctx.background.clone();
+    let readiness = Arc::new(Readiness::new(
+        store.clone(),
+        health.clone(),
+        services.clone(),
         gate,
-    };
+    ));
     // The first probe runs before the listener accepts calls, so a ready store is SERVING at once.
-    let ready = readiness.probe(None).await;
-    ctx.tasks.spawn(readiness.watch(
+    readiness.probe().await;
+    background.every(
         Duration::from_millis(settings.server.readiness_interval_ms),
-        stopping.clone(),
-        ready,
-    ));
+        move || {
+            let readiness = readiness.clone();
+            async move {
+                readiness.probe().await;
+            }
+        },
+    );
     if api {
-        ctx.tasks.spawn(sweep_expired_returns(
-            ctx.clone(),
+        let ctx = ctx.clone();
+        background.every(
             Duration::from_secs(settings.server.expiry_sweep_secs),
-        ));
+            move || {
+                let ctx = ctx.clone();
+                async move { expire_overdue_returns(&ctx).await }
+            },
+        );
     }
-    ctx.tasks.spawn(purge_idempotency_records(
-        ctx.clone(),
-        TimeDelta::hours(
-            settings
-                .database
-                .idempotency_retention_hours
-                .try_into()
-                .unwrap_or(i64::MAX),
-        ),
-    ));
+    let retention = TimeDelta::hours(
+        i64::try_from(settings.database.idempotency_retention_hours).unwrap_or(i64::MAX),
+    );
+    background.every(PURGE_INTERVAL, {
+        let (store, clock, jobs) = (store.clone(), ctx.clock.clone(), background.clone());
+        move || {
+            let (store, clock, jobs) = (store.clone(), clock.clone(), jobs.clone());
+            async move {
+                purge_idempotency_records(store.as_ref(), clock.as_ref(), retention, &jobs).await;
+            }
+        }
+    });
     tokio::spawn({
-        let stopping = stopping.clone();
+        let background = background.clone();
         async move {
             shutdown.await;
-            stopping.cancel();
+            background.stop();
         }
     });
 
@@ -127,11 +136,11 @@ pub async fn run(
     tracing::info!(%addr, ?role, "returnbridge listening");
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let draining = {
-        let stopping = stopping.clone();
+        let background = background.clone();
         let health = health.clone();
         let services = services.clone();
         async move {
-            stopping.cancelled().await;
+            background.stopping().await;
             tracing::info!(
                 "shutting down: no new calls, ending event streams, draining calls in flight"
             );
@@ -141,7 +150,7 @@ pub async fn run(
     let serve = router.serve_with_incoming_shutdown(incoming, draining);
     let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
     let grace_ends = async {
-        stopping.cancelled().await;
+        background.stopping().await;
         tokio::time::sleep(grace_period).await;
     };
     tokio::pin!(grace_ends);
@@ -150,69 +159,26 @@ pub async fn run(
         () = &mut grace_ends => tracing::warn!(?grace_period, "calls still in flight after the grace period; exiting anyway"),
     }
     // Event streams ended when shutdown began; jobs finish the round they are in.
-    ctx.tasks.close();
     tokio::select! {
-        () = ctx.tasks.wait() => {}
+        () = background.finished() => {}
         () = &mut grace_ends => tracing::warn!(?grace_period, "background jobs still running after the grace period; exiting anyway"),
     }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Expires AUTHORIZED returns past their ship-by deadline, every `interval`, until shutdown. Every
-/// api replica runs it; the store's row locks make the replicas' sweeps safe to overlap.
-async fn sweep_expired_returns(ctx: ApiContext, interval: Duration) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = ctx.shutdown.cancelled() => return,
-        }
-        match returnbridge_api::returns::expire_overdue(&ctx).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired returns not shipped by their deadline"),
-            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; retrying next round"),
-        }
+/// One round of the expiry sweep: AUTHORIZED returns past their ship-by deadline expire. Every api
+/// replica runs it; the store's row locks make the replicas' sweeps safe to overlap.
+async fn expire_overdue_returns(ctx: &ApiContext) {
+    match returnbridge_api::returns::expire_overdue(ctx).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired returns not shipped by their deadline"),
+        Err(e) => tracing::warn!(error = %e, "expiry sweep failed; retrying next round"),
     }
 }
 
-/// How often idempotency records past the retention are looked for, and how many go per statement
-/// (short statements, so the purge never holds locks for long).
+/// How often idempotency records past the retention are looked for.
 const PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
-const PURGE_BATCH: u32 = 1000;
-
-/// Deletes idempotency records older than `retention`, every [`PURGE_INTERVAL`], until shutdown.
-/// Replicas may overlap: a record is deleted once whoever gets to it.
-async fn purge_idempotency_records(ctx: ApiContext, retention: TimeDelta) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(PURGE_INTERVAL) => {}
-            () = ctx.shutdown.cancelled() => return,
-        }
-        let before = ctx.clock.now() - retention;
-        let mut purged = 0;
-        loop {
-            match ctx
-                .store
-                .purge_idempotency_records(before, PURGE_BATCH)
-                .await
-            {
-                Ok(n) => {
-                    purged += n;
-                    if n < u64::from(PURGE_BATCH) || ctx.shutdown.is_cancelled() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "idempotency purge failed; retrying next round");
-                    break;
-                }
-            }
-        }
-        if purged > 0 {
-            tracing::info!(purged, %before, "purged idempotency records past the retention");
-        }
-    }
-}
 
 /// Names the health service reports on: the whole server ("") and each service this role runs.
 fn served_services(settings: &Settings) -> Vec<&'static str> {

@@ -52,7 +52,6 @@ impl LiabilityApi {
     ) -> Result<pb::QuoteLiabilityResponse, ApiError> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::LiabilityRead)
             .await?;
         let req = request.into_inner();
@@ -157,7 +156,6 @@ impl LiabilityApi {
     ) -> Result<pb::GetLiabilitySplitResponse, ApiError> {
         let caller = self
             .ctx
-            .auth
             .authorize(request.metadata(), Scope::LiabilityRead)
             .await?;
         let id = return_id(&request.get_ref().return_id, "return_id")?;

@@ -23,7 +23,6 @@ pub(super) async fn statement(
     request: Request<pb::GetSettlementStatementRequest>,
 ) -> Result<pb::GetSettlementStatementResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::LiabilityRead)
         .await?;
     let req = request.get_ref();

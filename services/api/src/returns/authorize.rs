@@ -32,7 +32,6 @@ pub(super) async fn authorize(
     request: Request<pb::AuthorizeReturnRequest>,
 ) -> Result<pb::AuthorizeReturnResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
     let key = idempotency_key(request.metadata(), true)?;

@@ -5,7 +5,6 @@
 use super::document::{Actor, decode, event};
 use super::return_id;
 use crate::ApiContext;
-use crate::auth::Principal;
 use crate::convert::contract::instant;
 use crate::convert::returns::status_to_proto;
 use crate::convert::{money_input, timestamp};
@@ -13,6 +12,7 @@ use crate::error::ApiError;
 use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
+use returnbridge_core::auth::Principal;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::ids::{ReturnId, TenantId};
@@ -162,7 +162,6 @@ pub(super) async fn begin<T>(
     raw_id: &str,
 ) -> Result<Call, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
     let key = idempotency_key(request.metadata(), false)?;

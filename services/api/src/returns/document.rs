@@ -1,6 +1,5 @@
 //! The return's document (its v1 `Return` message), its events and its cursors.
 
-use crate::auth::Principal;
 use crate::convert::returns::status_to_proto;
 use crate::convert::timestamp;
 use crate::error::ApiError;
@@ -8,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use prost::Message;
+use returnbridge_core::auth::Principal;
 use returnbridge_domain::Violations;
 use returnbridge_domain::lifecycle::ReturnStatus;
 use returnbridge_proto::v1 as pb;

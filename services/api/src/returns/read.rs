@@ -22,7 +22,6 @@ pub(super) async fn get(
     request: Request<pb::GetReturnRequest>,
 ) -> Result<pb::GetReturnResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsRead)
         .await?;
     let id = return_id(&request.get_ref().return_id, "return_id")?;
@@ -57,7 +56,6 @@ pub(super) async fn list(
     request: Request<pb::ListReturnsRequest>,
 ) -> Result<pb::ListReturnsResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsRead)
         .await?;
     let req = request.get_ref();
@@ -136,7 +134,6 @@ pub(super) async fn list_events(
     request: Request<pb::ListReturnEventsRequest>,
 ) -> Result<pb::ListReturnEventsResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsRead)
         .await?;
     let req = request.get_ref();

@@ -25,7 +25,6 @@ pub(super) async fn record(
     request: Request<pb::RecordSalesRequest>,
 ) -> Result<pb::RecordSalesResponse, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
     let key = idempotency_key(request.metadata(), false)?;

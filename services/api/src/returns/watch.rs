@@ -4,10 +4,10 @@
 
 use super::document::{cursor, parse_cursor, read_event};
 use crate::ApiContext;
-use crate::auth::Principal;
 use crate::convert::supplier::supplier_id;
 use crate::convert::timestamp;
 use crate::error::ApiError;
+use returnbridge_core::auth::Principal;
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::ReturnId;
@@ -51,7 +51,6 @@ pub(super) async fn watch(
     request: Request<pb::WatchEventsRequest>,
 ) -> Result<EventStream, ApiError> {
     let caller = ctx
-        .auth
         .authorize(request.metadata(), Scope::ReturnsRead)
         .await?;
     let req = request.into_inner();
@@ -96,10 +95,10 @@ pub(super) async fn watch(
     };
     let (tx, rx) = mpsc::channel(64);
     let ctx = ctx.clone();
-    ctx.tasks.clone().spawn(async move {
+    ctx.background.clone().spawn(async move {
         tokio::select! {
             () = follow(&ctx, &caller, after, &filter, &tx) => {}
-            () = ctx.shutdown.cancelled() => {
+            () = ctx.background.stopping() => {
                 // Tell the client to reconnect elsewhere (with its last cursor) rather than end
                 // quietly; a client that is not reading gets a plain end instead.
                 let _ = tokio::time::timeout(SHUTDOWN_NOTICE, tx.send(Err(shutting_down()))).await;
@@ -129,7 +128,7 @@ async fn follow(
         if key_checked.elapsed() >= KEY_RECHECK {
             key_checked = tokio::time::Instant::now();
             if let Err(e) = ctx.auth.recheck(caller, Scope::ReturnsRead).await {
-                let _ = tx.send(Err(Status::from(e))).await;
+                let _ = tx.send(Err(Status::from(ApiError::from(e)))).await;
                 return;
             }
         }

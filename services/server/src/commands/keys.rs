@@ -1,7 +1,7 @@
 use crate::cli::KeysCommand;
 use anyhow::{Context, bail};
 use chrono::Utc;
-use returnbridge_api::auth::generate_api_key;
+use returnbridge_core::auth::generate_api_key;
 use returnbridge_domain::auth::{Scope, check_key_scopes};
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_store::{NewApiKey, Store};

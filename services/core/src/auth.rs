@@ -1,14 +1,41 @@
-//! API keys: how they are made, and how a call is matched to its tenant and scopes.
+//! API keys: how they are made, and how a caller is matched to its tenant and scopes. Transports
+//! hand over the `authorization` value (`Bearer <key>`) and map [`AuthError`] to their own answers.
 
-use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
-use returnbridge_store::Store;
+use returnbridge_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use tonic::metadata::MetadataMap;
+
+/// Why a caller was turned away.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No usable key: missing, malformed, unknown or revoked (`reason` says which).
+    #[error("{message}")]
+    Unauthenticated {
+        /// Stable code (`API_KEY_MISSING`, `API_KEY_REVOKED`, ...).
+        reason: &'static str,
+        /// What to do about it.
+        message: String,
+    },
+    /// The key lacks the scope the call needs.
+    #[error("this API key lacks the {scope} scope")]
+    MissingScope {
+        /// The scope needed.
+        scope: &'static str,
+    },
+    /// A supplier's key was used for a seller's call.
+    #[error("a supplier key cannot use {scope}")]
+    SupplierKey {
+        /// The scope the call needs.
+        scope: &'static str,
+    },
+    /// The keys could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Prefix of every API key, so leaked keys are easy to recognise and scan for.
 pub const API_KEY_PREFIX: &str = "rbk_";
@@ -42,7 +69,7 @@ pub fn generate_webhook_secret() -> String {
     format!("whsec_{}", STANDARD.encode(rand::random::<[u8; 24]>()))
 }
 
-/// Who is calling: resolved from the `authorization` metadata.
+/// Who is calling: resolved from the `authorization` value.
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// The key used.
@@ -69,22 +96,23 @@ impl Authenticator {
         Self { store }
     }
 
-    /// The caller behind `authorization: Bearer <key>`, if it holds `scope`.
+    /// The caller behind `authorization: Bearer <key>` (`None`: no such metadata or header), if it
+    /// holds `scope`.
     pub async fn authorize(
         &self,
-        metadata: &MetadataMap,
+        authorization: Option<&str>,
         scope: Scope,
-    ) -> Result<Principal, ApiError> {
-        let principal = self.authenticate(metadata).await?;
+    ) -> Result<Principal, AuthError> {
+        let principal = self.authenticate(authorization).await?;
         // A supplier's key acts for that supplier only: it answers forwarded requests and never
         // reaches the seller's surface, whatever scopes an older key row may still list.
         if principal.supplier.is_some() && scope != Scope::SupplierCallbacks {
-            return Err(ApiError::SupplierKey {
+            return Err(AuthError::SupplierKey {
                 scope: scope.as_str(),
             });
         }
         if !principal.scopes.contains(&scope) {
-            return Err(ApiError::PermissionDenied {
+            return Err(AuthError::MissingScope {
                 scope: scope.as_str(),
             });
         }
@@ -93,40 +121,38 @@ impl Authenticator {
 
     /// Checks again that `principal`'s key is still valid and holds `scope`: a long-lived call (an
     /// event stream) ends once its key is revoked.
-    pub async fn recheck(&self, principal: &Principal, scope: Scope) -> Result<(), ApiError> {
+    pub async fn recheck(&self, principal: &Principal, scope: Scope) -> Result<(), AuthError> {
         let record = self.store.find_api_key(&principal.key_hash).await?;
         match record {
             Some(r) if r.revoked_at.is_none() => {
                 if r.scopes.contains(&scope) {
                     Ok(())
                 } else {
-                    Err(ApiError::PermissionDenied {
+                    Err(AuthError::MissingScope {
                         scope: scope.as_str(),
                     })
                 }
             }
-            _ => Err(ApiError::Unauthenticated {
+            _ => Err(AuthError::Unauthenticated {
                 reason: "API_KEY_REVOKED",
                 message: "this API key was revoked; use another key".into(),
             }),
         }
     }
 
-    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal, ApiError> {
-        let unauthenticated = |reason, message: &str| ApiError::Unauthenticated {
+    async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+        let unauthenticated = |reason, message: &str| AuthError::Unauthenticated {
             reason,
             message: message.to_owned(),
         };
-        let header = metadata.get("authorization").ok_or_else(|| {
+        let header = authorization.ok_or_else(|| {
             unauthenticated(
                 "API_KEY_MISSING",
                 "send an API key as `authorization: Bearer <key>` metadata (create one with `returnbridge keys create`)",
             )
         })?;
         let key = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| {
