@@ -169,6 +169,20 @@ async fn returned(store: &Arc<dyn Store>, t: &TenantId, order_id: &str, sku: &st
     seen.into_inner().unwrap().expect("the plan ran")
 }
 
+/// Opens a pooled connection per concurrent task to come, so that the tasks overlap inside their
+/// transactions rather than queueing for connections one by one.
+async fn warm_pool(store: &Arc<dyn Store>, t: &TenantId) {
+    let reads: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, t) = (store.clone(), t.clone());
+            tokio::spawn(async move { store.last_event_seq(&t).await.unwrap() })
+        })
+        .collect();
+    for read in reads {
+        read.await.unwrap();
+    }
+}
+
 /// A change as the api's `change::apply` makes one: the expected version (0: any) checked against
 /// the locked row, the version bumped, one event. The ship-by deadline is kept whatever the status,
 /// so that the expiry query's own status check is what the cases test.
@@ -510,8 +524,12 @@ pub(crate) async fn concurrent_returns_of_one_order_never_take_more_units_than_w
     store: Arc<dyn Store>,
 ) {
     let (t, s) = arrange(&store).await;
-    // Three bought; every attempt wants two: any two together exceed the order.
-    let ask = Ask::new(s, "ORDER-RACE", at(T0, 0)).lines(&[("SKU-1", 2, 3)]);
+    // Four bought, one already back: its counter exists, so nothing but the store's lock on it
+    // keeps two attempts apart. Every attempt wants two: any two together exceed the order.
+    let first = Ask::new(s, "ORDER-RACE", at(T0, 0)).lines(&[("SKU-1", 1, 4)]);
+    assert_eq!(authorize(&store, &t, &first).await.status, Authorized);
+    warm_pool(&store, &t).await;
+    let ask = Ask::new(s, "ORDER-RACE", at(T0, 1)).lines(&[("SKU-1", 2, 4)]);
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (store, t, ask) = (store.clone(), t.clone(), ask.clone());
@@ -532,7 +550,7 @@ pub(crate) async fn concurrent_returns_of_one_order_never_take_more_units_than_w
         7,
         "{statuses:?}"
     );
-    assert_eq!(returned(&store, &t, "ORDER-RACE", "SKU-1").await, 2);
+    assert_eq!(returned(&store, &t, "ORDER-RACE", "SKU-1").await, 3);
     let authorized = ReturnFilter {
         statuses: vec![Authorized],
         ..Default::default()
@@ -543,7 +561,7 @@ pub(crate) async fn concurrent_returns_of_one_order_never_take_more_units_than_w
             .await
             .unwrap()
             .len(),
-        1
+        2
     );
 }
 
@@ -552,30 +570,35 @@ pub(crate) async fn returns_naming_an_orders_skus_in_any_order_all_get_their_uni
 ) {
     let (t, s) = arrange(&store).await;
     // Enough units for everyone: each attempt must succeed, whichever order it names the lines in.
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let lines: &[(&str, i64, i64)] = if i % 2 == 0 {
-                &[("SKU-A", 1, 8), ("SKU-B", 1, 8)]
-            } else {
-                &[("SKU-B", 1, 8), ("SKU-A", 1, 8)]
-            };
-            let ask = Ask::new(s, "ORDER-MIX", at(T0, 0)).lines(lines);
-            let (store, t) = (store.clone(), t.clone());
-            tokio::spawn(async move {
-                try_authorize(&store, &t, &ask, Uuid::new_v4(), None)
-                    .await
-                    .map(|a| match a {
-                        Applied::New(row) => row.status,
-                        Applied::Replayed(_) => panic!("no key, no replay"),
-                    })
+    // Many lines, so that two attempts meet part-way through taking an order's fresh counters, and
+    // several orders, since whether they meet is up to the scheduler.
+    let skus: Vec<String> = (0..40).map(|n| format!("SKU-{n:02}")).collect();
+    warm_pool(&store, &t).await;
+    for round in 0..5 {
+        let order = format!("ORDER-MIX-{round}");
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let mut ask = Ask::new(s, &order, at(T0, 0));
+                ask.lines = skus.iter().map(|sku| (sku.clone(), 1, 8)).collect();
+                if i % 2 == 1 {
+                    ask.lines.reverse();
+                }
+                let (store, t) = (store.clone(), t.clone());
+                tokio::spawn(async move {
+                    match try_authorize(&store, &t, &ask, Uuid::new_v4(), None).await {
+                        Ok(Applied::New(row)) => Ok(row.status),
+                        other => Err(format!("{other:?}")),
+                    }
+                })
             })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap(), Authorized);
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(Authorized), "{order}");
+        }
+        for sku in [&skus[0], &skus[39]] {
+            assert_eq!(returned(&store, &t, &order, sku).await, 8);
+        }
     }
-    assert_eq!(returned(&store, &t, "ORDER-MIX", "SKU-A").await, 8);
-    assert_eq!(returned(&store, &t, "ORDER-MIX", "SKU-B").await, 8);
 }
 
 pub(crate) async fn released_units_can_be_returned_again_and_never_go_below_zero(
@@ -675,6 +698,7 @@ pub(crate) async fn concurrent_changes_on_one_expected_version_apply_exactly_onc
 ) {
     let (t, s) = arrange(&store).await;
     let row = authorize(&store, &t, &Ask::new(s, "ORDER-1", at(T0, 0))).await;
+    warm_pool(&store, &t).await;
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let (store, t) = (store.clone(), t.clone());
@@ -707,6 +731,7 @@ pub(crate) async fn concurrent_changes_on_one_expected_version_apply_exactly_onc
 
 pub(crate) async fn the_event_stream_has_no_gaps_under_concurrent_writers(store: Arc<dyn Store>) {
     let (t, s) = arrange(&store).await;
+    warm_pool(&store, &t).await;
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let (store, t) = (store.clone(), t.clone());
