@@ -118,23 +118,27 @@ conformance!(
     concurrent_publishes_get_consecutive_versions,
     seller_settings_start_unset_and_count_their_writes,
     a_replayed_settings_update_has_one_effect,
-    // returns, events, the expiry query, outbox rows and sales (conformance/returns.rs)
+    // authorizing and reading returns (conformance/returns.rs)
     an_authorized_return_reads_back_as_written_and_only_by_its_tenant,
     returns_list_newest_first_and_resume_after_the_last_row_served,
     list_filters_match_status_supplier_order_reason_and_creation_range,
     a_replayed_authorization_returns_the_stored_answer_and_reserves_once,
     an_authorization_key_reused_for_another_request_is_refused,
+    // units returned per order line (conformance/units.rs)
     concurrent_returns_of_one_order_never_take_more_units_than_were_bought,
     returns_naming_an_orders_skus_in_any_order_all_get_their_units,
     released_units_can_be_returned_again_and_never_go_below_zero,
+    // changes, events and the expiry query (conformance/changes.rs)
     a_stale_expected_version_is_a_conflict_and_changes_nothing_on_a_return,
     each_change_bumps_the_version_and_appends_one_event_in_tenant_sequence,
     concurrent_changes_on_one_expected_version_apply_exactly_once,
     the_event_stream_has_no_gaps_under_concurrent_writers,
     a_replayed_change_returns_the_stored_answer_without_a_second_event,
     overdue_returns_are_authorized_ones_past_ship_by_oldest_deadline_first,
+    // outbox rows (conformance/outbox.rs)
     a_change_writes_its_outbox_row_once_and_a_refusal_writes_none,
     a_change_whose_outbox_row_cannot_be_written_leaves_nothing_behind,
+    // sales records (conformance/sales.rs)
     recording_a_period_again_replaces_it_and_counts_the_replacement,
     a_replayed_sales_report_returns_its_stored_answer_and_records_once,
     sales_of_another_tenants_supplier_record_nothing,
@@ -151,6 +155,18 @@ use contracts::*;
 #[path = "conformance/returns.rs"]
 mod returns;
 use returns::*;
+#[path = "conformance/units.rs"]
+mod units;
+use units::*;
+#[path = "conformance/changes.rs"]
+mod changes;
+use changes::*;
+#[path = "conformance/outbox.rs"]
+mod outbox;
+use outbox::*;
+#[path = "conformance/sales.rs"]
+mod sales;
+use sales::*;
 #[path = "conformance/liability.rs"]
 mod liability;
 use liability::*;
