@@ -33,6 +33,16 @@ async fn outbox_rows(pool: &Pool, t: &TenantId, id: ReturnId) -> Vec<(Uuid, Stri
     }
 }
 
+/// How many outbox rows the tenant has.
+async fn outbox_count(pool: &Pool, t: &TenantId) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE tenant_id = $1";
+    match pool {
+        Pool::Sqlite(p) => sqlx::query_scalar(SQL).bind(t.as_str()).fetch_one(p).await,
+        Pool::Postgres(p) => sqlx::query_scalar(SQL).bind(t.as_str()).fetch_one(p).await,
+    }
+    .unwrap()
+}
+
 pub(crate) async fn a_change_writes_its_outbox_row_once_and_a_refusal_writes_none(
     backend: Backend,
 ) {
@@ -55,6 +65,14 @@ pub(crate) async fn a_change_writes_its_outbox_row_once_and_a_refusal_writes_non
     let refused = authorize(&store, &t, &ask).await;
     assert_eq!(refused.status, Rejected);
     assert!(outbox_rows(&pool, &t, refused.id).await.is_empty());
+    // A replayed authorization sends nothing again.
+    let keyed = Ask::new(s, "ORDER-2", at(T0, 0));
+    for _ in 0..2 {
+        try_authorize(&store, &t, &keyed, Uuid::new_v4(), Some(claim("k", 1)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(outbox_count(&pool, &t).await, 2);
 
     change(&store, &t, row.id, &Change::to(InTransit, at(T0 + 1, 0))).await;
     assert_eq!(
