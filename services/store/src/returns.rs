@@ -185,7 +185,8 @@ pub trait ReturnStore: Send + Sync {
         id: ReturnId,
     ) -> Result<Option<ReturnRow>, StoreError>;
 
-    /// The tenant's returns matching `filter`, in id (creation) order after `after`, at most `limit`.
+    /// The tenant's returns matching `filter`, newest first (by creation time, then id), after the
+    /// return `after` names, at most `limit`.
     async fn list_returns(
         &self,
         tenant: &TenantId,

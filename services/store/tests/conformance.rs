@@ -9,33 +9,72 @@ use returnbridge_domain::supplier::{
     BACKUP_FIELD, Connector, DisplayName, EndpointUrl, NewSupplier, Supplier, SupplierChanges,
 };
 use returnbridge_store::{
-    Applied, IdempotencyClaim, NewApiKey, ScratchDatabase, Store, StoreError, StoreOptions,
+    Applied, IdempotencyClaim, NewApiKey, PgStore, ScratchDatabase, SqliteStore, Store, StoreError,
+    StoreOptions,
 };
 use std::sync::Arc;
 
-async fn sqlite_store() -> Arc<dyn Store> {
-    let dir =
-        std::env::temp_dir().join(format!("returnbridge-conformance-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("store.db").display());
-    let store = returnbridge_store::connect(&url, &StoreOptions::default())
+/// A store and the pool underneath it. Cases take either: most only the store, the few that check
+/// rows no trait method reads back (the outbox, sales records) the whole backend.
+pub(crate) struct Backend {
+    store: Arc<dyn Store>,
+    pool: Pool,
+}
+
+/// The backend's own pool, for queries the conformance cases write once per dialect.
+pub(crate) enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl From<Backend> for Arc<dyn Store> {
+    fn from(backend: Backend) -> Self {
+        backend.store
+    }
+}
+
+/// A SQLite file's folder, removed when the case ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A migrated SQLite store in a folder of its own, kept while the returned guard lives.
+async fn sqlite_store() -> (Backend, TempDir) {
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("returnbridge-conformance-{}", uuid::Uuid::new_v4())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let url = format!("sqlite:{}", dir.0.join("store.db").display());
+    let store = SqliteStore::connect(&url, &StoreOptions::default())
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    store
+    let backend = Backend {
+        pool: Pool::Sqlite(store.pool().clone()),
+        store: Arc::new(store),
+    };
+    (backend, dir)
 }
 
 /// A migrated store on a scratch database, kept while the returned guard lives.
-async fn postgres_store() -> Option<(Arc<dyn Store>, ScratchDatabase)> {
+async fn postgres_store() -> Option<(Backend, ScratchDatabase)> {
     let server = std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .ok()?;
     let scratch = ScratchDatabase::create(&server).await.unwrap();
-    let store = returnbridge_store::connect(scratch.url(), &StoreOptions::default())
+    let store = PgStore::connect(scratch.url(), &StoreOptions::default())
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    Some((store, scratch))
+    let backend = Backend {
+        pool: Pool::Postgres(store.pool().clone()),
+        store: Arc::new(store),
+    };
+    Some((backend, scratch))
 }
 
 /// Says on the terminal (past the test harness's capture) that a test did not run.
@@ -52,14 +91,15 @@ macro_rules! conformance {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                super::$case(super::sqlite_store().await).await;
+                let (backend, _dir) = super::sqlite_store().await;
+                super::$case(backend.into()).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 match super::postgres_store().await {
-                    Some((store, _scratch)) => super::$case(store).await,
+                    Some((backend, _scratch)) => super::$case(backend.into()).await,
                     None => super::skipped(concat!("postgres::", stringify!($case))),
                 }
             })*
@@ -92,11 +132,58 @@ conformance!(
     seller_settings_start_unset_and_count_their_writes,
     a_replayed_settings_update_has_one_effect,
     idempotency_records_past_the_retention_are_purged_and_their_keys_are_new_again,
+    // authorizing and reading returns (conformance/returns.rs)
+    an_authorized_return_reads_back_as_written_and_only_by_its_tenant,
+    returns_list_newest_first_and_resume_after_the_last_row_served,
+    list_filters_match_status_supplier_order_reason_and_creation_range,
+    a_replayed_authorization_returns_the_stored_answer_and_reserves_once,
+    an_authorization_key_reused_for_another_request_is_refused,
+    // units returned per order line (conformance/units.rs)
+    concurrent_returns_of_one_order_never_take_more_units_than_were_bought,
+    returns_naming_an_orders_skus_in_any_order_all_get_their_units,
+    released_units_can_be_returned_again_and_never_go_below_zero,
+    // changes, events and the expiry query (conformance/changes.rs)
+    a_stale_expected_version_is_a_conflict_and_changes_nothing_on_a_return,
+    each_change_bumps_the_version_and_appends_one_event_in_tenant_sequence,
+    concurrent_changes_on_one_expected_version_apply_exactly_once,
+    the_event_stream_has_no_gaps_under_concurrent_writers,
+    a_replayed_change_returns_the_stored_answer_without_a_second_event,
+    overdue_returns_are_authorized_ones_past_ship_by_oldest_deadline_first,
+    // outbox rows (conformance/outbox.rs)
+    a_change_writes_its_outbox_row_once_and_a_refusal_writes_none,
+    a_change_whose_outbox_row_cannot_be_written_leaves_nothing_behind,
+    // sales records (conformance/sales.rs)
+    recording_a_period_again_replaces_it_and_counts_the_replacement,
+    a_replayed_sales_report_returns_its_stored_answer_and_records_once,
+    sales_of_another_tenants_supplier_record_nothing,
+    // liability splits and settlement statements (conformance/liability.rs)
+    a_resolved_returns_split_and_postings_are_stored_with_the_resolution,
+    a_returns_split_is_written_once_and_a_second_resolution_changes_nothing,
+    a_statement_lists_one_suppliers_lines_of_one_period_and_currency_in_order,
+    another_tenant_sees_no_split_and_no_statement_lines,
 );
 
 #[path = "conformance/contracts.rs"]
 mod contracts;
 use contracts::*;
+#[path = "conformance/returns.rs"]
+mod returns;
+use returns::*;
+#[path = "conformance/units.rs"]
+mod units;
+use units::*;
+#[path = "conformance/changes.rs"]
+mod changes;
+use changes::*;
+#[path = "conformance/outbox.rs"]
+mod outbox;
+use outbox::*;
+#[path = "conformance/sales.rs"]
+mod sales;
+use sales::*;
+#[path = "conformance/liability.rs"]
+mod liability;
+use liability::*;
 
 fn tenant(name: &str) -> TenantId {
     TenantId::parse(name).unwrap()

@@ -139,10 +139,12 @@ impl ReturnStore for PgStore {
         if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
             return Ok(Applied::Replayed(answer));
         }
-        // Lock the order's lines (creating their counters on first use) before reading them.
+        // Lock the order's lines (creating their counters on first use) before reading them. Both
+        // take them in SKU order: two first returns of an order naming its lines in different
+        // orders would otherwise each wait on a counter the other had just created (deadlock).
         sqlx::query(
             "INSERT INTO returned_units (tenant_id, order_id, sku, quantity) \
-             SELECT $1, $2, sku, 0 FROM unnest($3::text[]) AS sku ON CONFLICT DO NOTHING",
+             SELECT $1, $2, sku, 0 FROM unnest($3::text[]) AS sku ORDER BY sku ON CONFLICT DO NOTHING",
         )
         .bind(tenant.as_str())
         .bind(order_id)
