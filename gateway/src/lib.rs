@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use returnbridge_core::auth::{AuthError, Authenticator};
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::supplier_callback_service_server::SupplierCallbackService;
@@ -49,19 +50,19 @@ fn refused(e: AuthError) -> Status {
         AuthError::Unauthenticated { reason, message } => (Code::Unauthenticated, reason, message),
         AuthError::MissingScope { scope } => (
             Code::PermissionDenied,
-            "MISSING_SCOPE",
+            ErrorReason::MissingScope,
             format!("this API key lacks the {scope} scope"),
         ),
         AuthError::SupplierKey { scope } => (
             Code::PermissionDenied,
-            "SUPPLIER_KEY_NOT_ALLOWED",
+            ErrorReason::SupplierKeyNotAllowed,
             format!("a supplier key cannot use {scope}"),
         ),
         AuthError::Store(StoreError::Unavailable(e)) => {
             tracing::warn!(error = %e, "database unavailable");
             (
                 Code::Unavailable,
-                "DATABASE_UNAVAILABLE",
+                ErrorReason::DatabaseUnavailable,
                 "the database is unavailable; retry later".into(),
             )
         }
@@ -70,7 +71,7 @@ fn refused(e: AuthError) -> Status {
             return Status::internal("internal error");
         }
     };
-    let details = ErrorDetails::with_error_info(reason, "returnbridge", HashMap::new());
+    let details = ErrorDetails::with_error_info(reason.as_str(), "returnbridge", HashMap::new());
     Status::with_error_details(code, message, details)
 }
 

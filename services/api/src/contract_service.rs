@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::idempotency::{answer, claim, idempotency_key, request_hash};
 use crate::paging::{decode_token, encode_token, page_size};
 use prost::Message;
+use returnbridge_domain::Resource;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::SupplierId;
 use returnbridge_domain::supplier::Supplier;
@@ -30,7 +31,7 @@ impl ContractApi {
 
 fn not_found(id: SupplierId) -> ApiError {
     DomainError::NotFound {
-        resource: "SUPPLIER",
+        resource: Resource::Supplier,
         id: id.to_string(),
     }
     .into()

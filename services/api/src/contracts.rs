@@ -17,6 +17,7 @@ use crate::idempotency::{answer, claim, idempotency_key, request_hash};
 use crate::paging::{decode_token, encode_token, page_size};
 use chrono::{DateTime, Utc};
 use prost::Message;
+use returnbridge_domain::Resource;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::contract::{BreachAction, ContractVersion, SellerSettings};
 use returnbridge_domain::contract_input::PublishContractInput;
@@ -51,7 +52,7 @@ pub async fn seller_settings(
 
 fn contract_not_found(supplier: SupplierId, what: String) -> ApiError {
     DomainError::NotFound {
-        resource: "CONTRACT",
+        resource: Resource::Contract,
         id: format!("{supplier} {what}"),
     }
     .into()

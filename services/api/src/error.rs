@@ -1,7 +1,7 @@
 //! The one mapping from Returnbridge's errors to gRPC statuses, with `google.rpc` details.
 
 use returnbridge_core::auth::AuthError;
-use returnbridge_domain::DomainError;
+use returnbridge_domain::{DomainError, ErrorReason};
 use returnbridge_store::StoreError;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,8 +43,8 @@ impl From<StoreError> for ApiError {
     }
 }
 
-fn info(reason: &str, metadata: HashMap<String, String>) -> ErrorDetails {
-    ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata)
+fn info(reason: ErrorReason, metadata: HashMap<String, String>) -> ErrorDetails {
+    ErrorDetails::with_error_info(reason.as_str(), ERROR_DOMAIN, metadata)
 }
 
 impl From<ApiError> for Status {
@@ -55,14 +55,8 @@ impl From<ApiError> for Status {
             }
             ApiError::Domain(DomainError::NotFound { resource, id }) => Status::with_error_details(
                 Code::NotFound,
-                format!(
-                    "{} {id} not found",
-                    resource.to_lowercase().replace('_', " ")
-                ),
-                info(
-                    &format!("{resource}_NOT_FOUND"),
-                    HashMap::from([("id".into(), id)]),
-                ),
+                format!("{} {id} not found", resource.noun()),
+                info(resource.not_found(), HashMap::from([("id".into(), id)])),
             ),
             ApiError::Domain(DomainError::FailedPrecondition { reason, message }) => {
                 Status::with_error_details(
@@ -76,7 +70,7 @@ impl From<ApiError> for Status {
                     Code::FailedPrecondition,
                     message,
                     info(
-                        "RETURN_STATUS_CONFLICT",
+                        ErrorReason::ReturnStatusConflict,
                         HashMap::from([("current_status".into(), current.to_owned())]),
                     ),
                 )
@@ -89,7 +83,7 @@ impl From<ApiError> for Status {
                      read it again and retry with expected_version={current}"
                     ),
                     info(
-                        "VERSION_CONFLICT",
+                        ErrorReason::VersionConflict,
                         HashMap::from([
                             ("expected_version".into(), expected.to_string()),
                             ("current_version".into(), current.to_string()),
@@ -100,7 +94,7 @@ impl From<ApiError> for Status {
             ApiError::Domain(DomainError::IdempotencyKeyReused) => Status::with_error_details(
                 Code::InvalidArgument,
                 "this idempotency-key was already used for a different request; use a new key for a new request",
-                info("IDEMPOTENCY_KEY_REUSED", HashMap::new()),
+                info(ErrorReason::IdempotencyKeyReused, HashMap::new()),
             ),
             ApiError::Auth(AuthError::Unauthenticated { reason, message }) => {
                 Status::with_error_details(
@@ -113,7 +107,7 @@ impl From<ApiError> for Status {
                 Code::PermissionDenied,
                 format!("this API key lacks the {scope} scope; create a key with it"),
                 info(
-                    "MISSING_SCOPE",
+                    ErrorReason::MissingScope,
                     HashMap::from([("scope".into(), scope.to_owned())]),
                 ),
             ),
@@ -124,7 +118,7 @@ impl From<ApiError> for Status {
                      {scope} needs a seller key"
                 ),
                 info(
-                    "SUPPLIER_KEY_NOT_ALLOWED",
+                    ErrorReason::SupplierKeyNotAllowed,
                     HashMap::from([("scope".into(), scope.to_owned())]),
                 ),
             ),
@@ -144,7 +138,7 @@ impl From<ApiError> for Status {
 /// UNAVAILABLE (reason `DATABASE_UNAVAILABLE`) with a RetryInfo of one second: the answer to a call
 /// that needs a database that cannot be reached.
 pub fn database_unavailable() -> Status {
-    let mut details = info("DATABASE_UNAVAILABLE", HashMap::new());
+    let mut details = info(ErrorReason::DatabaseUnavailable, HashMap::new());
     details.set_retry_info(Some(Duration::from_secs(1)));
     Status::with_error_details(
         Code::Unavailable,
@@ -204,7 +198,7 @@ fn invalid_argument(all: &[returnbridge_domain::FieldViolation]) -> Status {
         })
         .collect();
     let mut details = info(
-        "INVALID_ARGUMENT",
+        ErrorReason::InvalidArgument,
         HashMap::from([
             ("violations".into(), all.len().to_string()),
             ("violations_listed".into(), listed.len().to_string()),

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_store::{Store, StoreError};
@@ -15,8 +16,8 @@ pub enum AuthError {
     /// No usable key: missing, malformed, unknown or revoked (`reason` says which).
     #[error("{message}")]
     Unauthenticated {
-        /// Stable code (`API_KEY_MISSING`, `API_KEY_REVOKED`, ...).
-        reason: &'static str,
+        /// Which of the key reasons (`API_KEY_MISSING`, `API_KEY_REVOKED`, ...).
+        reason: ErrorReason,
         /// What to do about it.
         message: String,
     },
@@ -134,7 +135,7 @@ impl Authenticator {
                 }
             }
             _ => Err(AuthError::Unauthenticated {
-                reason: "API_KEY_REVOKED",
+                reason: ErrorReason::ApiKeyRevoked,
                 message: "this API key was revoked; use another key".into(),
             }),
         }
@@ -147,7 +148,7 @@ impl Authenticator {
         };
         let header = authorization.ok_or_else(|| {
             unauthenticated(
-                "API_KEY_MISSING",
+                ErrorReason::ApiKeyMissing,
                 "send an API key as `authorization: Bearer <key>` metadata (create one with `returnbridge keys create`)",
             )
         })?;
@@ -157,19 +158,17 @@ impl Authenticator {
             .filter(|k| !k.is_empty())
             .ok_or_else(|| {
                 unauthenticated(
-                    "API_KEY_MALFORMED",
+                    ErrorReason::ApiKeyMalformed,
                     "the authorization metadata must be `Bearer <key>`",
                 )
             })?;
         let key_hash = hash_api_key(key);
-        let record = self
-            .store
-            .find_api_key(&key_hash)
-            .await?
-            .ok_or_else(|| unauthenticated("API_KEY_INVALID", "this API key is not known"))?;
+        let record = self.store.find_api_key(&key_hash).await?.ok_or_else(|| {
+            unauthenticated(ErrorReason::ApiKeyInvalid, "this API key is not known")
+        })?;
         if record.revoked_at.is_some() {
             return Err(unauthenticated(
-                "API_KEY_REVOKED",
+                ErrorReason::ApiKeyRevoked,
                 "this API key was revoked; use another key",
             ));
         }

@@ -7,21 +7,22 @@ use crate::statute::Jurisdiction;
 use chrono::{DateTime, Utc};
 use std::fmt;
 
-/// Who is at fault, from the reason and the contract. Customer fault (damage found at inspection) is
-/// not known at authorization and so is not a class here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FaultClass {
-    /// The supplier: defective, wrong or incomplete goods, its packaging, or its listing data.
-    Supplier,
-    /// The carrier damaged the goods in transit.
-    Carrier,
-    /// The seller: its listing, or transit damage it agreed to bear.
-    Seller,
-    /// Nobody: the customer changed their mind or the size did not fit.
-    NoFault,
-    /// Late delivery: a compensation claim, no goods come back.
-    LateDelivery,
-}
+named_enum!(
+    /// Who is at fault, from the reason and the contract. Customer fault (damage found at inspection)
+    /// is not known at authorization and so is not a class here.
+    FaultClass {
+        /// The supplier: defective, wrong or incomplete goods, its packaging, or its listing data.
+        Supplier => "SUPPLIER",
+        /// The carrier damaged the goods in transit.
+        Carrier => "CARRIER",
+        /// The seller: its listing, or transit damage it agreed to bear.
+        Seller => "SELLER",
+        /// Nobody: the customer changed their mind or the size did not fit.
+        NoFault => "NO_FAULT",
+        /// Late delivery: a compensation claim, no goods come back.
+        LateDelivery => "LATE_DELIVERY",
+    }
+);
 
 impl FaultClass {
     /// The fault class of `reason` under `terms`.
@@ -43,149 +44,92 @@ impl FaultClass {
             ReturnReason::ChangedMind | ReturnReason::SizeFit => Self::NoFault,
         }
     }
+}
 
-    /// The class's name (`SUPPLIER`, `NO_FAULT`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Supplier => "SUPPLIER",
-            Self::Carrier => "CARRIER",
-            Self::Seller => "SELLER",
-            Self::NoFault => "NO_FAULT",
-            Self::LateDelivery => "LATE_DELIVERY",
-        }
+named_enum!(
+    /// The answer to a return request.
+    Outcome {
+        /// Accepted now; the supplier is notified.
+        Authorized => "AUTHORIZED",
+        /// In policy, but the contract lets the supplier decide first.
+        PendingSupplier => "PENDING_SUPPLIER",
+        /// Not accepted; the reasons say why and on what clause.
+        Rejected => "REJECTED",
     }
-}
-
-/// The answer to a return request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// Accepted now; the supplier is notified.
-    Authorized,
-    /// In policy, but the contract lets the supplier decide first.
-    PendingSupplier,
-    /// Not accepted; the reasons say why and on what clause.
-    Rejected,
-}
-
-impl Outcome {
-    /// The outcome's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Authorized => "AUTHORIZED",
-            Self::PendingSupplier => "PENDING_SUPPLIER",
-            Self::Rejected => "REJECTED",
-        }
-    }
-}
-
-/// What the decision rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Basis {
-    /// The supplier contract alone.
-    Contract,
-    /// The statute alone: the contract does not cover it (a policy gap when accepted).
-    Statute,
-    /// Both the contract and the statute.
-    Both,
-    /// The seller's own, more generous policy alone (a policy gap).
-    SellerPolicy,
-    /// The order facts: more units than remain to be returned.
-    Order,
-}
-
-impl Basis {
-    /// The basis's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Contract => "CONTRACT",
-            Self::Statute => "STATUTE",
-            Self::Both => "BOTH",
-            Self::SellerPolicy => "SELLER_POLICY",
-            Self::Order => "ORDER",
-        }
-    }
-}
-
-macro_rules! reason_codes {
-    ($($(#[$doc:meta])* $variant:ident => $text:literal),+ $(,)?) => {
-        /// A reason's stable, machine-readable code. Codes are never renamed: clients switch on them.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum ReasonCode {
-            $($(#[$doc])* $variant),+
-        }
-
-        impl ReasonCode {
-            /// Every code.
-            pub const ALL: &'static [ReasonCode] = &[$(ReasonCode::$variant),+];
-
-            /// The code as sent (`RETURN_WINDOW_EXPIRED`).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ReasonCode::$variant => $text),+
-                }
-            }
-        }
-    };
-}
-
-reason_codes!(
-    /// A no-fault return inside the contract's return window.
-    ContractReturnWindow => "CONTRACT_RETURN_WINDOW",
-    /// A fault claim inside the contract's defect window.
-    ContractDefectWindow => "CONTRACT_DEFECT_WINDOW",
-    /// A late-delivery compensation claim: nothing is shipped back.
-    CompensationClaim => "COMPENSATION_CLAIM",
-    /// The customer withdraws under the statutory right.
-    StatutoryWithdrawal => "STATUTORY_WITHDRAWAL",
-    /// The statutory legal guarantee covers the fault.
-    StatutoryLegalGuarantee => "STATUTORY_LEGAL_GUARANTEE",
-    /// The seller's own window covers the return.
-    SellerReturnWindow => "SELLER_RETURN_WINDOW",
-    /// A non-returnable category is taken back because the return is for a fault.
-    FaultOverridesNonReturnableCategory => "FAULT_OVERRIDES_NON_RETURNABLE_CATEGORY",
-    /// The items are refunded without coming back.
-    ReturnlessRefund => "RETURNLESS_REFUND",
-    /// The supplier decides before the return is authorized.
-    AwaitingSupplierDecision => "AWAITING_SUPPLIER_DECISION",
-    /// Inspection will check the original packaging.
-    OriginalPackagingRequired => "ORIGINAL_PACKAGING_REQUIRED",
-    /// The contract wants evidence, but a statutory withdrawal needs no reason.
-    EvidenceWaivedByStatute => "EVIDENCE_WAIVED_BY_STATUTE",
-    /// Earlier returns leave fewer units than requested.
-    QuantityAlreadyReturned => "QUANTITY_ALREADY_RETURNED",
-    /// The reason needs evidence and none was attached.
-    EvidenceRequired => "EVIDENCE_REQUIRED",
-    /// The contract's no-fault window has ended.
-    ReturnWindowExpired => "RETURN_WINDOW_EXPIRED",
-    /// The contract's defect window has ended.
-    DefectWindowExpired => "DEFECT_WINDOW_EXPIRED",
-    /// The window for a late-delivery claim has ended.
-    CompensationWindowExpired => "COMPENSATION_WINDOW_EXPIRED",
-    /// A returned item's category is non-returnable without a fault.
-    NonReturnableCategory => "NON_RETURNABLE_CATEGORY",
-    /// The supplier takes no no-fault returns.
-    NoFaultReturnsNotAccepted => "NO_FAULT_RETURNS_NOT_ACCEPTED",
-    /// The statutory withdrawal period has ended.
-    StatutoryWindowExpired => "STATUTORY_WINDOW_EXPIRED",
-    /// The law exempts a returned item's category from withdrawal.
-    StatutoryExemptCategory => "STATUTORY_EXEMPT_CATEGORY",
-    /// The statutory legal guarantee has ended.
-    StatutoryGuaranteeExpired => "STATUTORY_GUARANTEE_EXPIRED",
-    /// No customer time zone was given: statutory periods were counted to the end of their last day
-    /// anywhere on Earth.
-    StatutoryPeriodWithoutTimeZone => "STATUTORY_PERIOD_WITHOUT_TIME_ZONE",
-    /// The customer qualifies for the profile's extended withdrawal period, which was applied.
-    ExtendedCancellationRight => "EXTENDED_CANCELLATION_RIGHT",
-    /// The order says the customer qualifies for an extended withdrawal period, but the profile has
-    /// none: the flag was ignored.
-    ExtendedCancellationNotInProfile => "EXTENDED_CANCELLATION_NOT_IN_PROFILE",
 );
 
-impl fmt::Display for ReasonCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum!(
+    /// What the decision rests on.
+    Basis {
+        /// The supplier contract alone.
+        Contract => "CONTRACT",
+        /// The statute alone: the contract does not cover it (a policy gap when accepted).
+        Statute => "STATUTE",
+        /// Both the contract and the statute.
+        Both => "BOTH",
+        /// The seller's own, more generous policy alone (a policy gap).
+        SellerPolicy => "SELLER_POLICY",
+        /// The order facts: more units than remain to be returned.
+        Order => "ORDER",
     }
-}
+);
+
+named_enum!(
+    /// A decision reason's stable, machine-readable code. Codes are never renamed: clients switch on
+    /// them. The list is the one in return.proto's `DecisionReason.code` (a test keeps them equal).
+    ReasonCode {
+        /// A no-fault return inside the contract's return window.
+        ContractReturnWindow => "CONTRACT_RETURN_WINDOW",
+        /// A fault claim inside the contract's defect window.
+        ContractDefectWindow => "CONTRACT_DEFECT_WINDOW",
+        /// A late-delivery compensation claim: nothing is shipped back.
+        CompensationClaim => "COMPENSATION_CLAIM",
+        /// The customer withdraws under the statutory right.
+        StatutoryWithdrawal => "STATUTORY_WITHDRAWAL",
+        /// The statutory legal guarantee covers the fault.
+        StatutoryLegalGuarantee => "STATUTORY_LEGAL_GUARANTEE",
+        /// The seller's own window covers the return.
+        SellerReturnWindow => "SELLER_RETURN_WINDOW",
+        /// A non-returnable category is taken back because the return is for a fault.
+        FaultOverridesNonReturnableCategory => "FAULT_OVERRIDES_NON_RETURNABLE_CATEGORY",
+        /// The items are refunded without coming back.
+        ReturnlessRefund => "RETURNLESS_REFUND",
+        /// The supplier decides before the return is authorized.
+        AwaitingSupplierDecision => "AWAITING_SUPPLIER_DECISION",
+        /// Inspection will check the original packaging.
+        OriginalPackagingRequired => "ORIGINAL_PACKAGING_REQUIRED",
+        /// The contract wants evidence, but a statutory withdrawal needs no reason.
+        EvidenceWaivedByStatute => "EVIDENCE_WAIVED_BY_STATUTE",
+        /// Earlier returns leave fewer units than requested.
+        QuantityAlreadyReturned => "QUANTITY_ALREADY_RETURNED",
+        /// The reason needs evidence and none was attached.
+        EvidenceRequired => "EVIDENCE_REQUIRED",
+        /// The contract's no-fault window has ended.
+        ReturnWindowExpired => "RETURN_WINDOW_EXPIRED",
+        /// The contract's defect window has ended.
+        DefectWindowExpired => "DEFECT_WINDOW_EXPIRED",
+        /// The window for a late-delivery claim has ended.
+        CompensationWindowExpired => "COMPENSATION_WINDOW_EXPIRED",
+        /// A returned item's category is non-returnable without a fault.
+        NonReturnableCategory => "NON_RETURNABLE_CATEGORY",
+        /// The supplier takes no no-fault returns.
+        NoFaultReturnsNotAccepted => "NO_FAULT_RETURNS_NOT_ACCEPTED",
+        /// The statutory withdrawal period has ended.
+        StatutoryWindowExpired => "STATUTORY_WINDOW_EXPIRED",
+        /// The law exempts a returned item's category from withdrawal.
+        StatutoryExemptCategory => "STATUTORY_EXEMPT_CATEGORY",
+        /// The statutory legal guarantee has ended.
+        StatutoryGuaranteeExpired => "STATUTORY_GUARANTEE_EXPIRED",
+        /// No customer time zone was given: statutory periods were counted to the end of their last day
+        /// anywhere on Earth.
+        StatutoryPeriodWithoutTimeZone => "STATUTORY_PERIOD_WITHOUT_TIME_ZONE",
+        /// The customer qualifies for the profile's extended withdrawal period, which was applied.
+        ExtendedCancellationRight => "EXTENDED_CANCELLATION_RIGHT",
+        /// The order says the customer qualifies for an extended withdrawal period, but the profile has
+        /// none: the flag was ignored.
+        ExtendedCancellationNotInProfile => "EXTENDED_CANCELLATION_NOT_IN_PROFILE",
+    }
+);
 
 /// The rule a reason rests on, precise enough to look up later.
 #[derive(Debug, Clone, PartialEq, Eq)]

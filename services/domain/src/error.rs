@@ -108,6 +108,84 @@ impl fmt::Display for Violations {
     }
 }
 
+named_enum!(
+    /// The `ErrorInfo.reason` of every refusal Returnbridge answers (domain `returnbridge`): a
+    /// closed list, the one in common.proto (a test keeps them equal). Never renamed: clients
+    /// switch on them.
+    ErrorReason {
+        /// INVALID_ARGUMENT: the request is malformed; `BadRequest` names every field.
+        InvalidArgument => "INVALID_ARGUMENT",
+        /// UNAUTHENTICATED: no `authorization` metadata.
+        ApiKeyMissing => "API_KEY_MISSING",
+        /// UNAUTHENTICATED: `authorization` is not `Bearer <key>`.
+        ApiKeyMalformed => "API_KEY_MALFORMED",
+        /// UNAUTHENTICATED: no such key.
+        ApiKeyInvalid => "API_KEY_INVALID",
+        /// UNAUTHENTICATED: the key was revoked (open streams end with it too).
+        ApiKeyRevoked => "API_KEY_REVOKED",
+        /// PERMISSION_DENIED: the key lacks the scope the call needs (metadata `scope`).
+        MissingScope => "MISSING_SCOPE",
+        /// PERMISSION_DENIED: a supplier's key called the seller's surface.
+        SupplierKeyNotAllowed => "SUPPLIER_KEY_NOT_ALLOWED",
+        /// NOT_FOUND: no such supplier for this tenant (metadata `id`).
+        SupplierNotFound => "SUPPLIER_NOT_FOUND",
+        /// NOT_FOUND: no such contract version, or none in effect at the instant asked.
+        ContractNotFound => "CONTRACT_NOT_FOUND",
+        /// NOT_FOUND: no such return for this tenant.
+        ReturnNotFound => "RETURN_NOT_FOUND",
+        /// FAILED_PRECONDITION: no contract version was in effect at the order time.
+        NoContractInEffect => "NO_CONTRACT_IN_EFFECT",
+        /// FAILED_PRECONDITION: the return's status does not allow the change (metadata
+        /// `current_status`).
+        ReturnStatusConflict => "RETURN_STATUS_CONFLICT",
+        /// FAILED_PRECONDITION: a quote needs a return that is still open.
+        ReturnNotQuotable => "RETURN_NOT_QUOTABLE",
+        /// FAILED_PRECONDITION: a final split exists only once the return is resolved.
+        ReturnNotResolved => "RETURN_NOT_RESOLVED",
+        /// FAILED_PRECONDITION: a rejected return has no split.
+        ReturnRejected => "RETURN_REJECTED",
+        /// FAILED_PRECONDITION: the return's ship-by deadline has not passed.
+        ReturnNotOverdue => "RETURN_NOT_OVERDUE",
+        /// ABORTED: `expected_version` is stale (metadata `expected_version`, `current_version`).
+        VersionConflict => "VERSION_CONFLICT",
+        /// INVALID_ARGUMENT: the idempotency key was used for a different request.
+        IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        /// UNAVAILABLE: the database cannot be reached; `RetryInfo` says when to retry.
+        DatabaseUnavailable => "DATABASE_UNAVAILABLE",
+    }
+);
+
+/// A kind of resource a caller names by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A supplier of the tenant.
+    Supplier,
+    /// A supplier's contract version.
+    Contract,
+    /// A return.
+    Return,
+}
+
+impl Resource {
+    /// The resource as people say it (`supplier`).
+    pub fn noun(self) -> &'static str {
+        match self {
+            Resource::Supplier => "supplier",
+            Resource::Contract => "contract",
+            Resource::Return => "return",
+        }
+    }
+
+    /// The reason a NOT_FOUND for it carries.
+    pub fn not_found(self) -> ErrorReason {
+        match self {
+            Resource::Supplier => ErrorReason::SupplierNotFound,
+            Resource::Contract => ErrorReason::ContractNotFound,
+            Resource::Return => ErrorReason::ReturnNotFound,
+        }
+    }
+}
+
 /// Everything the domain can refuse. The api crate maps each variant to exactly one gRPC code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
@@ -115,18 +193,18 @@ pub enum DomainError {
     #[error("invalid request: {0}")]
     InvalidArgument(Violations),
     /// The named resource does not exist for this tenant (or belongs to another tenant).
-    #[error("{resource} {id} not found")]
+    #[error("{} {id} not found", resource.noun())]
     NotFound {
-        /// Kind of resource, upper snake case (`SUPPLIER`), used in the machine-readable reason.
-        resource: &'static str,
+        /// Kind of resource.
+        resource: Resource,
         /// The identifier the caller gave.
         id: String,
     },
     /// The request is well formed but the resource's state does not allow it.
     #[error("{message}")]
     FailedPrecondition {
-        /// Machine-readable reason (`RETURN_NOT_IN_TRANSIT`).
-        reason: &'static str,
+        /// Machine-readable reason.
+        reason: ErrorReason,
         /// What is wrong and what to do about it.
         message: String,
     },

@@ -27,6 +27,6 @@ pub mod supplier;
 pub use currency::Currency;
 pub use decision::{Basis, Decision, FaultClass, Outcome, ReasonCode};
 pub use eligibility::decide;
-pub use error::{DomainError, FieldViolation, Violations};
+pub use error::{DomainError, ErrorReason, FieldViolation, Resource, Violations};
 pub use money::{BasisPoints, Money, MoneyError, allocate, apply_bps};
 pub use statute::{Jurisdiction, StatutoryProfile};

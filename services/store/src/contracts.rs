@@ -7,6 +7,7 @@ use crate::{Applied, IdempotencyClaim, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
+use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{SupplierId, TenantId};
 
 /// A contract version to publish; the store numbers it.
@@ -74,7 +75,7 @@ pub type SettingsChange<'a> =
     &'a (dyn Fn(Option<&StoredSettings>) -> Result<SettingsWrite, StoreError> + Send + Sync);
 
 /// Contract versions (immutable, one per publish) and per-tenant seller settings. An unknown
-/// supplier, including another tenant's, is `DomainError::NotFound { resource: "SUPPLIER" }`.
+/// supplier, including another tenant's, is `DomainError::NotFound { resource: Resource::Supplier }`.
 #[async_trait]
 pub trait ContractStore: Send + Sync {
     /// Publishes version n+1 under a lock on the supplier, so concurrent publishers get consecutive
@@ -145,7 +146,7 @@ pub trait ContractStore: Send + Sync {
 /// The answer for a supplier that does not exist for the tenant.
 pub(crate) fn unknown_supplier(id: SupplierId) -> StoreError {
     DomainError::NotFound {
-        resource: "SUPPLIER",
+        resource: Resource::Supplier,
         id: id.to_string(),
     }
     .into()

@@ -11,6 +11,7 @@ use crate::convert::returns::request_input;
 use crate::convert::{money_input, settings};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::decision::Decision;
@@ -268,7 +269,7 @@ fn refusal(e: LiabilityError, field: &str) -> DomainError {
     let f = |name: &str| format!("{field}.{name}");
     match &e {
         LiabilityError::Rejected => DomainError::FailedPrecondition {
-            reason: "RETURN_REJECTED",
+            reason: ErrorReason::ReturnRejected,
             message: "the return was rejected: nobody owes anything, so there is no split".into(),
         },
         LiabilityError::AllowanceOutOfRange { .. } => {

@@ -12,6 +12,7 @@ use crate::returns::authorize::{contract_for_order, parse};
 use crate::returns::{return_id, return_not_found};
 use compute::{DecidedUnder, SplitAsk, decided_under, decision_of, split_of};
 use prost::Message;
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::decision::Outcome;
 use returnbridge_domain::eligibility::decide;
@@ -72,7 +73,7 @@ impl LiabilityApi {
                     .ok_or_else(|| return_not_found(id))?;
                 if !QUOTABLE.contains(&row.status) {
                     return Err(DomainError::FailedPrecondition {
-                        reason: "RETURN_NOT_QUOTABLE",
+                        reason: ErrorReason::ReturnNotQuotable,
                         message: format!(
                             "the return is {}: only a return awaiting resolution can be quoted; \
                              GetLiabilitySplit shows a resolved return's final split",
@@ -171,7 +172,7 @@ impl LiabilityApi {
             .await?
             .ok_or_else(|| return_not_found(id))?;
         Err(DomainError::FailedPrecondition {
-            reason: "RETURN_NOT_RESOLVED",
+            reason: ErrorReason::ReturnNotResolved,
             message: format!(
                 "the return is {}: its final split exists once it is resolved; QuoteLiability shows what it would be",
                 row.status

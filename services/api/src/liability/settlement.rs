@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::paging::{decode_token, encode_token, page_size};
 use chrono::DateTime;
 use prost::Message;
+use returnbridge_domain::Resource;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::ids::ReturnId;
@@ -67,7 +68,7 @@ pub(super) async fn statement(
         .is_none()
     {
         return Err(DomainError::NotFound {
-            resource: "SUPPLIER",
+            resource: Resource::Supplier,
             id: supplier.to_string(),
         }
         .into());

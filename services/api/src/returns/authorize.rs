@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
 use returnbridge_domain::decision::{Decision, Outcome};
@@ -96,7 +97,7 @@ pub(crate) async fn contract_for_order(
         .await?
         .ok_or_else(|| {
             DomainError::FailedPrecondition {
-                reason: "NO_CONTRACT_IN_EFFECT",
+                reason: ErrorReason::NoContractInEffect,
                 message: format!(
                     "supplier {} has no contract in effect at the order time {}; publish one with \
                      PublishContract (effective_from at or before the order time)",

@@ -13,6 +13,7 @@ use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::auth::Principal;
+use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::ids::{ReturnId, TenantId};
@@ -75,7 +76,7 @@ pub(super) async fn apply(
             Some(t) => t.apply(from)?,
             None if from.is_terminal() => {
                 return Err(DomainError::FailedPrecondition {
-                    reason: "RETURN_STATUS_CONFLICT",
+                    reason: ErrorReason::ReturnStatusConflict,
                     message: format!(
                         "the return is {from}, a final status: it can no longer change"
                     ),
@@ -268,7 +269,7 @@ pub(super) async fn expire(
     let edit = move |_: &mut pb::Return, row: &ReturnRow| {
         if row.ship_by.is_none_or(|by| by > now) {
             return Err(DomainError::FailedPrecondition {
-                reason: "RETURN_NOT_OVERDUE",
+                reason: ErrorReason::ReturnNotOverdue,
                 message: "the return is no longer awaiting shipment past its deadline".into(),
             }
             .into());

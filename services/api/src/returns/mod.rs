@@ -14,6 +14,7 @@ pub use expiry::expire_overdue;
 
 use crate::ApiContext;
 use crate::error::{ApiError, respond as ok};
+use returnbridge_domain::Resource;
 use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
@@ -50,7 +51,7 @@ pub(crate) fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
 /// NOT_FOUND for a return the tenant does not have (or another tenant's).
 pub(crate) fn return_not_found(id: ReturnId) -> ApiError {
     DomainError::NotFound {
-        resource: "RETURN",
+        resource: Resource::Return,
         id: id.to_string(),
     }
     .into()

@@ -8,6 +8,7 @@ use crate::{Applied, IdempotencyClaim, PgStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
+use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
 use sqlx::Row;
@@ -219,7 +220,7 @@ impl ReturnStore for PgStore {
         .map(return_row)
         .transpose()?
         .ok_or_else(|| DomainError::NotFound {
-            resource: "RETURN",
+            resource: Resource::Return,
             id: id.to_string(),
         })?;
         let update = plan(&current)?;
@@ -400,7 +401,7 @@ impl ReturnStore for PgStore {
         for r in records {
             if !super::supplier_exists(&mut tx, tenant, r.supplier).await? {
                 return Err(DomainError::NotFound {
-                    resource: "SUPPLIER",
+                    resource: Resource::Supplier,
                     id: r.supplier.to_string(),
                 }
                 .into());

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
 use returnbridge_domain::auth::Scope;
+use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges, unknown_backup};
 use sqlx::Row;
@@ -267,7 +268,7 @@ impl Store for SqliteStore {
             && !supplier_exists(&mut tx, &key.tenant, supplier).await?
         {
             return Err(DomainError::NotFound {
-                resource: "SUPPLIER",
+                resource: Resource::Supplier,
                 id: supplier.to_string(),
             }
             .into());
@@ -441,7 +442,7 @@ impl Store for SqliteStore {
         .map(supplier_row)
         .transpose()?
         .ok_or_else(|| DomainError::NotFound {
-            resource: "SUPPLIER",
+            resource: Resource::Supplier,
             id: id.to_string(),
         })?;
         if let Some(Some(backup)) = changes.backup

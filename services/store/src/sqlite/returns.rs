@@ -8,6 +8,7 @@ use crate::{Applied, IdempotencyClaim, SqliteStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
+use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
 use sqlx::Row;
@@ -212,7 +213,7 @@ impl ReturnStore for SqliteStore {
         .map(return_row)
         .transpose()?
         .ok_or_else(|| DomainError::NotFound {
-            resource: "RETURN",
+            resource: Resource::Return,
             id: id.to_string(),
         })?;
         let update = plan(&current)?;
@@ -394,7 +395,7 @@ impl ReturnStore for SqliteStore {
         for r in records {
             if !super::supplier_exists(&mut tx, tenant, r.supplier).await? {
                 return Err(DomainError::NotFound {
-                    resource: "SUPPLIER",
+                    resource: Resource::Supplier,
                     id: r.supplier.to_string(),
                 }
                 .into());

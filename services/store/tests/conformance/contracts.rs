@@ -2,8 +2,8 @@
 
 use super::{create, webhook, with_tenant};
 use chrono::{DateTime, TimeDelta, Utc};
-use returnbridge_domain::DomainError;
 use returnbridge_domain::ids::{SupplierId, TenantId};
+use returnbridge_domain::{DomainError, Resource};
 use returnbridge_store::{
     Applied, IdempotencyClaim, NewContractVersion, SettingsWrite, Store, StoreError,
     StoredContract, StoredSettings,
@@ -47,7 +47,7 @@ fn is_supplier_not_found(e: StoreError) -> bool {
     matches!(
         e,
         StoreError::Domain(DomainError::NotFound {
-            resource: "SUPPLIER",
+            resource: Resource::Supplier,
             ..
         })
     )

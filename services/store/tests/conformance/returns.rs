@@ -6,9 +6,9 @@
 
 use super::{at, create, webhook, with_tenant};
 use chrono::{DateTime, TimeDelta, Utc};
-use returnbridge_domain::DomainError;
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus::{self, *};
+use returnbridge_domain::{DomainError, ErrorReason, Resource};
 use returnbridge_store::{
     Applied, IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, NewSettlement, ReturnFilter,
     ReturnRow, ReturnUpdate, ReturnedSoFar, Store, StoreError,
@@ -155,9 +155,10 @@ pub(crate) async fn returned(
     let seen = Mutex::new(None);
     let peek = |so_far: &ReturnedSoFar| {
         *seen.lock().unwrap() = Some(so_far.get(sku).copied().unwrap_or(0));
+        // Refused on purpose, so nothing is written: the plan only looks.
         Err(DomainError::FailedPrecondition {
-            reason: "PEEK",
-            message: String::new(),
+            reason: ErrorReason::ReturnStatusConflict,
+            message: "peek".into(),
         }
         .into())
     };
@@ -166,10 +167,7 @@ pub(crate) async fn returned(
         .await;
     assert!(matches!(
         refused,
-        Err(StoreError::Domain(DomainError::FailedPrecondition {
-            reason: "PEEK",
-            ..
-        }))
+        Err(StoreError::Domain(DomainError::FailedPrecondition { ref message, .. })) if message == "peek"
     ));
     seen.into_inner().unwrap().expect("the plan ran")
 }
@@ -332,7 +330,7 @@ pub(crate) async fn an_authorized_return_reads_back_as_written_and_only_by_its_t
     assert!(matches!(
         foreign,
         Err(StoreError::Domain(DomainError::NotFound {
-            resource: "RETURN",
+            resource: Resource::Return,
             ..
         }))
     ));

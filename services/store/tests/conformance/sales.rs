@@ -3,8 +3,8 @@
 
 use super::returns::{T0, arrange};
 use super::{Backend, Pool, at, create, webhook, with_tenant};
-use returnbridge_domain::DomainError;
 use returnbridge_domain::ids::{SupplierId, TenantId};
+use returnbridge_domain::{DomainError, Resource};
 use returnbridge_store::{Applied, IdempotencyClaim, SalesRecord, StoreError};
 
 /// A tenant's sales records: (SKU, category, units sold), by SKU and period.
@@ -116,7 +116,7 @@ pub(crate) async fn sales_of_another_tenants_supplier_record_nothing(backend: Ba
     assert!(matches!(
         err,
         Err(StoreError::Domain(DomainError::NotFound {
-            resource: "SUPPLIER",
+            resource: Resource::Supplier,
             ..
         }))
     ));
