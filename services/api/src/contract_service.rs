@@ -4,9 +4,8 @@ use crate::ApiContext;
 use crate::contracts;
 use crate::convert::supplier::{new_supplier, supplier_changes, supplier_id, to_proto};
 use crate::error::ApiError;
-use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::idempotency::{Idempotency, answer, keep};
 use crate::paging::{decode_token, encode_token, page_size};
-use prost::Message;
 use returnbridge_domain::Resource;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::SupplierId;
@@ -47,7 +46,12 @@ impl ContractService for ContractApi {
             .ctx
             .authorize(request.metadata(), Scope::ContractsWrite)
             .await?;
-        let key = idempotency_key(request.metadata(), false)?;
+        let idempotency = Idempotency::of(
+            request.metadata(),
+            "CreateSupplier",
+            request.get_ref(),
+            false,
+        )?;
         let req = request.into_inner();
         let supplier = new_supplier(&req).map_err(ApiError::from)?;
         let secret = returnbridge_core::auth::generate_webhook_secret();
@@ -55,7 +59,7 @@ impl ContractService for ContractApi {
             supplier: Some(to_proto(s)),
             webhook_signing_secret: secret.clone(),
         };
-        let encode = |s: &Supplier| render(s).encode_to_vec();
+        let encode = keep(&render);
         let applied = self
             .ctx
             .store
@@ -64,11 +68,7 @@ impl ContractService for ContractApi {
                 supplier,
                 &secret,
                 self.ctx.clock.now(),
-                claim(
-                    key.as_deref(),
-                    request_hash("CreateSupplier", &req),
-                    &encode,
-                ),
+                idempotency.claim(&encode),
             )
             .await
             .map_err(ApiError::from)?;
@@ -142,13 +142,18 @@ impl ContractService for ContractApi {
             .ctx
             .authorize(request.metadata(), Scope::ContractsWrite)
             .await?;
-        let key = idempotency_key(request.metadata(), false)?;
+        let idempotency = Idempotency::of(
+            request.metadata(),
+            "UpdateSupplier",
+            request.get_ref(),
+            false,
+        )?;
         let req = request.into_inner();
         let (id, changes) = supplier_changes(&req).map_err(ApiError::from)?;
         let render = |s: &Supplier| pb::UpdateSupplierResponse {
             supplier: Some(to_proto(s)),
         };
-        let encode = |s: &Supplier| render(s).encode_to_vec();
+        let encode = keep(&render);
         let applied = self
             .ctx
             .store
@@ -157,11 +162,7 @@ impl ContractService for ContractApi {
                 id,
                 changes,
                 self.ctx.clock.now(),
-                claim(
-                    key.as_deref(),
-                    request_hash("UpdateSupplier", &req),
-                    &encode,
-                ),
+                idempotency.claim(&encode),
             )
             .await
             .map_err(ApiError::from)?;

@@ -13,7 +13,7 @@ use crate::convert::contract::{
 use crate::convert::settings::{self, patch};
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
-use crate::idempotency::{answer, claim, idempotency_key, request_hash};
+use crate::idempotency::{Idempotency, answer, keep};
 use crate::paging::{decode_token, encode_token, page_size};
 use chrono::{DateTime, Utc};
 use prost::Message;
@@ -116,7 +116,12 @@ pub(crate) async fn publish(
     let caller = ctx
         .authorize(request.metadata(), Scope::ContractsWrite)
         .await?;
-    let key = idempotency_key(request.metadata(), false)?;
+    let idempotency = Idempotency::of(
+        request.metadata(),
+        "PublishContract",
+        request.get_ref(),
+        false,
+    )?;
     let req = request.into_inner();
     let now = ctx.clock.now();
     let (new, terms) = new_version(&req, now)?;
@@ -132,16 +137,10 @@ pub(crate) async fn publish(
             create_time: Some(crate::convert::timestamp(c.published_at)),
         }),
     };
-    let encode = |c: &StoredContract| render(c).encode_to_vec();
-    let hash = request_hash("PublishContract", &req);
+    let encode = keep(&render);
     let applied = ctx
         .store
-        .publish_contract(
-            &caller.tenant,
-            new,
-            now,
-            claim(key.as_deref(), hash, &encode),
-        )
+        .publish_contract(&caller.tenant, new, now, idempotency.claim(&encode))
         .await?;
     answer(applied, render)
 }
@@ -257,7 +256,12 @@ pub(crate) async fn update_settings(
     let caller = ctx
         .authorize(request.metadata(), Scope::ContractsWrite)
         .await?;
-    let key = idempotency_key(request.metadata(), false)?;
+    let idempotency = Idempotency::of(
+        request.metadata(),
+        "UpdateSellerSettings",
+        request.get_ref(),
+        false,
+    )?;
     let req = request.into_inner();
     let patch = patch(&req)?;
     // Generated up front so the answer can tell whether this call issued it.
@@ -282,8 +286,7 @@ pub(crate) async fn update_settings(
             _ => String::new(),
         },
     };
-    let encode = |s: &StoredSettings| render(s).encode_to_vec();
-    let hash = request_hash("UpdateSellerSettings", &req);
+    let encode = keep(&render);
     let applied = ctx
         .store
         .update_seller_settings(
@@ -291,7 +294,7 @@ pub(crate) async fn update_settings(
             patch.expected_version,
             &change,
             ctx.clock.now(),
-            claim(key.as_deref(), hash, &encode),
+            idempotency.claim(&encode),
         )
         .await?;
     answer(applied, render)

@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use prost::Message;
 use returnbridge_domain::DomainError;
-use returnbridge_store::{Applied, IdempotencyClaim};
+use returnbridge_store::{Applied, IdempotencyClaim, StoreError};
 use sha2::{Digest, Sha256};
 use tonic::metadata::MetadataMap;
 
@@ -13,7 +13,10 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_LEN: usize = 200;
 
 /// Reads the key; `required` makes its absence an INVALID_ARGUMENT.
-pub fn idempotency_key(metadata: &MetadataMap, required: bool) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(
+    metadata: &MetadataMap,
+    required: bool,
+) -> Result<Option<String>, ApiError> {
     let Some(value) = metadata.get(IDEMPOTENCY_KEY) else {
         return if required {
             Err(DomainError::invalid(
@@ -38,26 +41,67 @@ pub fn idempotency_key(metadata: &MetadataMap, required: bool) -> Result<Option<
     Ok(Some(key.to_owned()))
 }
 
-/// Hash of the RPC and its request: what decides "same request" for a repeated key.
-pub fn request_hash(rpc: &str, request: &impl Message) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(rpc.as_bytes());
-    h.update([0]);
-    h.update(request.encode_to_vec());
-    h.finalize().into()
+/// One mutating call's idempotency: the caller's key, when it sent one, and the hash of the RPC and
+/// its request (what decides "the same request" for a repeated key).
+pub struct Idempotency {
+    key: Option<String>,
+    hash: [u8; 32],
 }
 
-/// Builds the claim for a store call from an optional key.
-pub fn claim<'a, T>(
-    key: Option<&'a str>,
-    hash: [u8; 32],
-    encode: &'a (dyn Fn(&T) -> Vec<u8> + Send + Sync),
-) -> Option<IdempotencyClaim<'a, T>> {
-    key.map(|key| IdempotencyClaim {
-        key,
-        request_hash: hash,
-        encode,
-    })
+impl Idempotency {
+    /// Reads the key from `metadata` (`required`: its absence is INVALID_ARGUMENT) and hashes
+    /// `request` under `rpc`.
+    pub fn of(
+        metadata: &MetadataMap,
+        rpc: &str,
+        request: &impl Message,
+        required: bool,
+    ) -> Result<Self, ApiError> {
+        Ok(Self::new(
+            idempotency_key(metadata, required)?,
+            rpc,
+            request,
+        ))
+    }
+
+    /// `key` (already read) for `request` under `rpc`.
+    pub fn new(key: Option<String>, rpc: &str, request: &impl Message) -> Self {
+        let mut h = Sha256::new();
+        h.update(rpc.as_bytes());
+        h.update([0]);
+        h.update(request.encode_to_vec());
+        Self {
+            key,
+            hash: h.finalize().into(),
+        }
+    }
+
+    /// No key: a change the system makes on its own.
+    pub fn none() -> Self {
+        Self {
+            key: None,
+            hash: [0; 32],
+        }
+    }
+
+    /// The claim for the store, keeping the answer `encode` renders; `None` without a key.
+    pub fn claim<'a, T>(&'a self, encode: &'a Encoder<'a, T>) -> Option<IdempotencyClaim<'a, T>> {
+        self.key.as_deref().map(|key| IdempotencyClaim {
+            key,
+            request_hash: self.hash,
+            encode,
+        })
+    }
+}
+
+/// Renders the answer the store keeps for replays.
+pub type Encoder<'a, T> = dyn Fn(&T) -> Result<Vec<u8>, StoreError> + Send + Sync + 'a;
+
+/// An [`Encoder`] for an answer that renders without failing.
+pub fn keep<T, R: Message>(
+    render: &(impl Fn(&T) -> R + Send + Sync),
+) -> impl Fn(&T) -> Result<Vec<u8>, StoreError> + Send + Sync {
+    move |value| Ok(render(value).encode_to_vec())
 }
 
 /// The answer to send: freshly rendered, or exactly the one stored by the first call.
@@ -76,7 +120,7 @@ pub fn try_answer<T, R: Message + Default>(
     match applied {
         Applied::New(value) => render(&value),
         Applied::Replayed(bytes) => R::decode(bytes.as_slice()).map_err(|e| {
-            ApiError::Store(returnbridge_store::StoreError::Corrupt(format!(
+            ApiError::Store(StoreError::Corrupt(format!(
                 "stored idempotent answer: {e}"
             )))
         }),

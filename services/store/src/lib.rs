@@ -90,8 +90,9 @@ pub struct IdempotencyClaim<'a, T> {
     pub key: &'a str,
     /// SHA-256 over the RPC name and the request: the same key with another request is refused.
     pub request_hash: [u8; 32],
-    /// Renders the answer to keep, so a retry gets the identical bytes back.
-    pub encode: &'a (dyn Fn(&T) -> Vec<u8> + Send + Sync),
+    /// Renders the answer to keep, so a retry gets the identical bytes back. A failure fails the
+    /// whole change: an answer that cannot be kept is never kept empty.
+    pub encode: &'a (dyn Fn(&T) -> Result<Vec<u8>, StoreError> + Send + Sync),
 }
 
 /// What a mutating call did.

@@ -62,7 +62,7 @@ pub async fn store_calls(
             let order_id = format!("store-{n}");
             let plan = |_: &ReturnedSoFar| Ok(new_return(&sample, *supplier, &order_id, now));
             let response = sample.response.clone();
-            let encode = move |_: &ReturnRow| response.clone();
+            let encode = move |_: &ReturnRow| Ok(response.clone());
             let key = Uuid::new_v4().to_string();
             store
                 .authorize_return(

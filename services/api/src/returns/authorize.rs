@@ -9,7 +9,7 @@ use crate::convert::returns::{
 };
 use crate::convert::timestamp;
 use crate::error::ApiError;
-use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
+use crate::idempotency::{Idempotency, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_domain::ErrorReason;
@@ -35,7 +35,12 @@ pub(super) async fn authorize(
     let caller = ctx
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
-    let key = idempotency_key(request.metadata(), true)?;
+    let idempotency = Idempotency::of(
+        request.metadata(),
+        "AuthorizeReturn",
+        request.get_ref(),
+        true,
+    )?;
     let req = request.into_inner();
     let now = ctx.clock.now();
     let parsed = parse(&req, now)?;
@@ -60,7 +65,7 @@ pub(super) async fn authorize(
         .map(|i| i.sku.as_str().to_owned())
         .collect();
     let plan = |so_far: &ReturnedSoFar| facts.plan(so_far);
-    let encode = |row: &ReturnRow| respond(row).map(|r| r.encode_to_vec()).unwrap_or_default();
+    let encode = |row: &ReturnRow| Ok(respond(row)?.encode_to_vec());
     let applied = ctx
         .store
         .authorize_return(
@@ -69,11 +74,7 @@ pub(super) async fn authorize(
             &skus,
             &plan,
             now,
-            claim(
-                key.as_deref(),
-                request_hash("AuthorizeReturn", &req),
-                &encode,
-            ),
+            idempotency.claim(&encode),
         )
         .await?;
     ctx.events_written();

@@ -9,7 +9,7 @@ use crate::convert::contract::instant;
 use crate::convert::returns::status_to_proto;
 use crate::convert::{money_input, timestamp};
 use crate::error::ApiError;
-use crate::idempotency::{claim, idempotency_key, request_hash, try_answer};
+use crate::idempotency::{Idempotency, idempotency_key, try_answer};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::auth::Principal;
@@ -50,7 +50,7 @@ pub(super) async fn apply(
     id: ReturnId,
     expected_version: i64,
     actor: &Actor,
-    idempotency: Option<(&str, [u8; 32])>,
+    idempotency: &Idempotency,
     now: DateTime<Utc>,
     edit: Edit<'_>,
 ) -> Result<pb::Return, ApiError> {
@@ -130,20 +130,10 @@ pub(super) async fn apply(
             settlement: step.settlement,
         })
     };
-    let encode = |row: &ReturnRow| row.document.clone();
+    let encode = |row: &ReturnRow| Ok(row.document.clone());
     let applied = ctx
         .store
-        .update_return(
-            tenant,
-            id,
-            &plan,
-            now,
-            claim(
-                idempotency.map(|(k, _)| k),
-                idempotency.map(|(_, h)| h).unwrap_or_default(),
-                &encode,
-            ),
-        )
+        .update_return(tenant, id, &plan, now, idempotency.claim(&encode))
         .await?;
     ctx.events_written();
     try_answer(applied, |row| Ok(decode(row)?))
@@ -182,14 +172,13 @@ pub(super) async fn run<T: Message>(
     expected_version: i64,
     edit: Edit<'_>,
 ) -> Result<pb::Return, ApiError> {
-    let hash = request_hash(rpc, req);
     apply(
         ctx,
         &call.caller.tenant,
         call.id,
         expected_version,
         &Actor::seller(&call.caller),
-        call.key.as_deref().map(|k| (k, hash)),
+        &Idempotency::new(call.key.clone(), rpc, req),
         call.now,
         edit,
     )
@@ -282,7 +271,18 @@ pub(super) async fn expire(
             settlement: None,
         })
     };
-    match apply(ctx, tenant, id, 0, &Actor::system(), None, now, &edit).await {
+    match apply(
+        ctx,
+        tenant,
+        id,
+        0,
+        &Actor::system(),
+        &Idempotency::none(),
+        now,
+        &edit,
+    )
+    .await
+    {
         Ok(_) => Ok(true),
         Err(ApiError::Domain(
             DomainError::FailedPrecondition { .. }

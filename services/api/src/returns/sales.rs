@@ -4,8 +4,7 @@ use crate::ApiContext;
 use crate::convert::contract::period;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
-use crate::idempotency::{answer, claim, idempotency_key, request_hash};
-use prost::Message;
+use crate::idempotency::{Idempotency, answer, keep};
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::order::{Category, Sku};
@@ -27,7 +26,7 @@ pub(super) async fn record(
     let caller = ctx
         .authorize(request.metadata(), Scope::ReturnsWrite)
         .await?;
-    let key = idempotency_key(request.metadata(), false)?;
+    let idempotency = Idempotency::of(request.metadata(), "RecordSales", request.get_ref(), false)?;
     let req = request.get_ref();
     let mut v = Violations::default();
     v.check(
@@ -90,15 +89,10 @@ pub(super) async fn record(
         inserted_count: inserted as i32,
         replaced_count: replaced as i32,
     };
-    let encode = |counts: &(u32, u32)| render(counts).encode_to_vec();
+    let encode = keep(&render);
     let applied = ctx
         .store
-        .record_sales(
-            &caller.tenant,
-            &records,
-            now,
-            claim(key.as_deref(), request_hash("RecordSales", req), &encode),
-        )
+        .record_sales(&caller.tenant, &records, now, idempotency.claim(&encode))
         .await?;
     answer(applied, render)
 }

@@ -141,7 +141,7 @@ async fn record_answer<T>(
     sqlx::query("UPDATE idempotency_records SET response = $3 WHERE tenant_id = $1 AND idempotency_key = $2")
         .bind(tenant.as_str())
         .bind(claim.key)
-        .bind((claim.encode)(value))
+        .bind((claim.encode)(value)?)
         .execute(&mut *conn)
         .await?;
     Ok(())

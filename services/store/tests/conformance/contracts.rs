@@ -219,8 +219,8 @@ pub(crate) async fn contracts_of_another_tenants_supplier_are_not_found(store: A
     );
 }
 
-fn encode_version(c: &StoredContract) -> Vec<u8> {
-    c.version.to_be_bytes().to_vec()
+fn encode_version(c: &StoredContract) -> Result<Vec<u8>, StoreError> {
+    Ok(c.version.to_be_bytes().to_vec())
 }
 
 pub(crate) async fn a_replayed_publish_returns_the_stored_answer_and_publishes_once(
@@ -365,8 +365,8 @@ pub(crate) async fn seller_settings_start_unset_and_count_their_writes(store: Ar
     );
 }
 
-fn encode_settings(s: &StoredSettings) -> Vec<u8> {
-    s.version.to_be_bytes().to_vec()
+fn encode_settings(s: &StoredSettings) -> Result<Vec<u8>, StoreError> {
+    Ok(s.version.to_be_bytes().to_vec())
 }
 
 pub(crate) async fn a_replayed_settings_update_has_one_effect(store: Arc<dyn Store>) {

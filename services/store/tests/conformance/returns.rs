@@ -266,8 +266,8 @@ pub(crate) async fn arrange(store: &Arc<dyn Store>) -> (TenantId, SupplierId) {
     (t, s.id)
 }
 
-fn encode_row(row: &ReturnRow) -> Vec<u8> {
-    row.document.clone()
+fn encode_row(row: &ReturnRow) -> Result<Vec<u8>, StoreError> {
+    Ok(row.document.clone())
 }
 
 pub(crate) fn claim(key: &str, hash: u8) -> IdempotencyClaim<'_, ReturnRow> {

@@ -29,8 +29,8 @@ fn sale(supplier: SupplierId, sku: &str, day: i64, units: i64) -> SalesRecord {
     }
 }
 
-fn encode_counts(counts: &(u32, u32)) -> Vec<u8> {
-    format!("{}/{}", counts.0, counts.1).into_bytes()
+fn encode_counts(counts: &(u32, u32)) -> Result<Vec<u8>, StoreError> {
+    Ok(format!("{}/{}", counts.0, counts.1).into_bytes())
 }
 
 fn sales_claim(hash: u8) -> IdempotencyClaim<'static, (u32, u32)> {
