@@ -345,3 +345,18 @@ pub fn error_metadata(status: &tonic::Status) -> std::collections::HashMap<Strin
         .map(|i| i.metadata)
         .unwrap_or_default()
 }
+
+/// The tenant's whole event stream, from its first event, as `key` sees it.
+pub async fn watch_from_beginning(
+    app: &TestApp,
+    key: &str,
+) -> tonic::Streaming<pb::WatchEventsResponse> {
+    app.returns(crate::Auth::key(key))
+        .watch_events(pb::WatchEventsRequest {
+            from_beginning: true,
+            ..Default::default()
+        })
+        .await
+        .expect("a stream")
+        .into_inner()
+}

@@ -2,6 +2,7 @@
 
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::sla_service_client::SlaServiceClient;
+use returnbridge_tests::fixtures::watch_from_beginning;
 use returnbridge_tests::{Auth, spawn_app};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
@@ -132,15 +133,7 @@ async fn stopping_the_server_finishes_cleanly() {
 async fn stopping_the_server_ends_open_event_streams_and_exits_well_inside_the_grace_period() {
     let app = spawn_app().await;
     let key = app.seller_key("acme").await;
-    let mut stream = app
-        .returns(Auth::key(&key))
-        .watch_events(pb::WatchEventsRequest {
-            from_beginning: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch_from_beginning(&app, &key).await;
     let started = std::time::Instant::now();
     let (stopped, ended) = tokio::join!(app.stop(), stream.next());
     stopped.unwrap();

@@ -111,6 +111,21 @@ async fn resolve(returns: &mut ReturnClient, id: &str) -> pb::LiabilitySplit {
         .expect("a resolved return has its final split")
 }
 
+/// QuoteLiability of a stored return, refunded.
+async fn quote(app: &TestApp, key: &str, id: &str) -> pb::LiabilitySplit {
+    liability(app, key)
+        .quote_liability(pb::QuoteLiabilityRequest {
+            subject: Some(pb::quote_liability_request::Subject::ReturnId(id.into())),
+            resolution: refund(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .split
+        .unwrap()
+}
+
 fn total(split: &pb::LiabilitySplit, party: pb::Party) -> i64 {
     split
         .totals
@@ -142,17 +157,7 @@ async fn changed_mind_splits_as_the_worked_example_and_the_quote_agrees_with_the
     let (key, supplier) = seller(&app, "acme", terms()).await;
     let id = inspected(&app, &key, 1, worked_example(&supplier, "O-1")).await;
 
-    let quote = liability(&app, &key)
-        .quote_liability(pb::QuoteLiabilityRequest {
-            subject: Some(pb::quote_liability_request::Subject::ReturnId(id.clone())),
-            resolution: refund(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .split
-        .unwrap();
+    let quote = quote(&app, &key, &id).await;
     assert!(quote.is_quote);
 
     let mut returns = app.returns(Auth::key(&key));
@@ -418,17 +423,7 @@ async fn a_split_applies_the_seller_settings_of_its_decision_not_todays() {
     }
     let id = inspected(&app, &key, 1, request).await;
     let mut returns = app.returns(Auth::key(&key));
-    let quoted = liability(&app, &key)
-        .quote_liability(pb::QuoteLiabilityRequest {
-            subject: Some(pb::quote_liability_request::Subject::ReturnId(id.clone())),
-            resolution: refund(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .split
-        .unwrap();
+    let quoted = quote(&app, &key, &id).await;
     let customer_fee = borne(&quoted, pb::Party::Customer, pb::CostComponent::ItemPrice);
     assert_eq!(customer_fee, 1000, "10% of 2 x 50.00 EUR");
 

@@ -12,6 +12,7 @@ use returnbridge_proto::v1::supplier_callback_service_client::SupplierCallbackSe
 use returnbridge_tests::fixtures::{
     authorize, cancel_request, changed_mind, eur, get_return, inspect_request, receive_request,
     refund_request, seller_with_supplier, ship_request, supplier_with_contract, terms, ts,
+    watch_from_beginning,
 };
 use returnbridge_tests::{Auth, TestApp, reason, spawn_app, violated_fields};
 use tokio_stream::StreamExt;
@@ -441,15 +442,7 @@ async fn revoking_a_key_ends_its_open_event_stream_within_a_second() {
     let (_, supplier) = seller_with_supplier(&app, "acme").await;
     let (key_id, key): (ApiKeyId, String) =
         app.key_with("acme", None, &Scope::SELLER_DEFAULT).await;
-    let mut stream = app
-        .returns(Auth::key(&key))
-        .watch_events(pb::WatchEventsRequest {
-            from_beginning: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch_from_beginning(&app, &key).await;
     authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
     let first = stream.next().await.unwrap().unwrap();
     assert!(matches!(
