@@ -173,7 +173,8 @@ proptest! {
         prop_assert_eq!(grouped.replace(',', ""), money.to_string());
         let whole = grouped.trim_start_matches('-').split([' ', '.']).next().unwrap_or_default();
         for (i, group) in whole.split(',').enumerate() {
-            prop_assert!(if i == 0 { (1..=3).contains(&group.len()) } else { group.len() == 3 });
+            let ok = if i == 0 { (1..=3).contains(&group.len()) } else { group.len() == 3 };
+            prop_assert!(ok, "group {:?} of {:?}", group, grouped);
         }
     }
 

@@ -22,7 +22,7 @@ pub fn money(m: &Option<pb::Money>) -> String {
 pub fn time(t: &Option<prost_types::Timestamp>) -> String {
     t.as_ref()
         .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| "-".into())
 }
 
