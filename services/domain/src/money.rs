@@ -175,7 +175,7 @@ impl Money {
         let digits = (magnitude / scale).to_string();
         let mut whole = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 whole.push(',');
             }
             whole.push(d);
