@@ -119,7 +119,8 @@ pub async fn quote(args: QuoteArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let q = LiabilityServiceClient::new(channel)
+    let mut c = LiabilityServiceClient::new(channel);
+    let quoted = c
         .quote_liability(pb::QuoteLiabilityRequest {
             subject: Some(pb::quote_liability_request::Subject::ReturnId(
                 args.return_id.clone(),
@@ -131,9 +132,29 @@ pub async fn quote(args: QuoteArgs) -> anyhow::Result<()> {
             assumed_inspection_outcome: args.assume_inspection.unwrap_or(0),
             assumed_label_cost,
         })
-        .await
-        .map_err(explain)?
-        .into_inner();
+        .await;
+    let q = match quoted {
+        Ok(q) => q.into_inner(),
+        // A resolved return has its final split instead of a quote: show that.
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+            let split = c
+                .get_liability_split(pb::GetLiabilitySplitRequest {
+                    return_id: args.return_id.clone(),
+                })
+                .await
+                .map_err(|_| explain(status))?
+                .into_inner();
+            if args.client.json {
+                return print_json("GetLiabilitySplitResponse", &split);
+            }
+            println!("The return is resolved; its final split:");
+            if let Some(s) = &split.split {
+                print_split(s);
+            }
+            return Ok(());
+        }
+        Err(status) => return Err(explain(status)),
+    };
     if args.client.json {
         return print_json("QuoteLiabilityResponse", &q);
     }
