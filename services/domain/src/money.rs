@@ -163,6 +163,35 @@ impl fmt::Display for Money {
     }
 }
 
+impl Money {
+    /// The amount as people read it: the currency's decimals and thousands grouped with commas,
+    /// `1,620 JPY`, `12,345.67 EUR`, `-10.500 BHD`. [`fmt::Display`] stays ungrouped because
+    /// explanations and [`Money::parse_decimal`] use that form.
+    pub fn grouped(&self) -> String {
+        let exp = u32::from(self.currency.exponent());
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let magnitude = self.amount_minor.unsigned_abs();
+        let scale = 10u64.pow(exp);
+        let digits = (magnitude / scale).to_string();
+        let mut whole = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                whole.push(',');
+            }
+            whole.push(d);
+        }
+        if exp == 0 {
+            return format!("{sign}{whole} {}", self.currency);
+        }
+        let width = exp as usize;
+        format!(
+            "{sign}{whole}.{:0width$} {}",
+            magnitude % scale,
+            self.currency
+        )
+    }
+}
+
 /// A share in hundredths of a percent: 0 to 10000 (100%). `1% = 100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct BasisPoints(u16);

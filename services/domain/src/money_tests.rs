@@ -34,6 +34,27 @@ fn amounts_display_with_the_currency_exponent() {
 }
 
 #[test]
+fn grouped_amounts_use_the_exponent_and_group_thousands() {
+    assert_eq!(eur(5400).grouped(), "54.00 EUR");
+    assert_eq!(eur(0).grouped(), "0.00 EUR");
+    assert_eq!(eur(123_456_789).grouped(), "1,234,567.89 EUR");
+    assert_eq!(Money::new(Currency::JPY, 1620).grouped(), "1,620 JPY");
+    assert_eq!(Money::new(Currency::JPY, 999).grouped(), "999 JPY");
+    assert_eq!(Money::new(Currency::JPY, 100_000).grouped(), "100,000 JPY");
+    assert_eq!(Money::new(Currency::BHD, 10_500).grouped(), "10.500 BHD");
+}
+
+#[test]
+fn grouped_negative_amounts_keep_the_sign_before_the_digits() {
+    assert_eq!(eur(-5).grouped(), "-0.05 EUR");
+    assert_eq!(eur(-123_456).grouped(), "-1,234.56 EUR");
+    assert_eq!(
+        Money::new(Currency::JPY, i64::MIN).grouped(),
+        "-9,223,372,036,854,775,808 JPY"
+    );
+}
+
+#[test]
 fn decimals_beyond_the_exponent_are_refused() {
     assert_eq!(Money::parse_decimal(Currency::EUR, "12.3"), Ok(eur(1230)));
     assert_eq!(
@@ -143,6 +164,18 @@ proptest! {
         prop_assert_eq!(Money::parse_decimal(currency, number), Ok(money));
         let extra = if decimals == 0 { format!("{number}.1") } else { format!("{number}1") };
         prop_assert!(Money::parse_decimal(currency, &extra).is_err());
+    }
+
+    #[test]
+    fn grouped_text_is_the_display_text_with_commas_every_three_digits(amount in any::<i64>(), currency in any_currency()) {
+        let money = Money::new(currency, amount);
+        let grouped = money.grouped();
+        prop_assert_eq!(grouped.replace(',', ""), money.to_string());
+        let whole = grouped.trim_start_matches('-').split([' ', '.']).next().unwrap_or_default();
+        for (i, group) in whole.split(',').enumerate() {
+            let ok = if i == 0 { (1..=3).contains(&group.len()) } else { group.len() == 3 };
+            prop_assert!(ok, "group {:?} of {:?}", group, grouped);
+        }
     }
 
     #[test]

@@ -1,5 +1,11 @@
 //! The command line.
 
+use crate::commands::contracts::{ContractsCommand, SettingsCommand};
+use crate::commands::liability::{QuoteArgs, SettlementArgs};
+use crate::commands::lifecycle::{
+    AuthorizeArgs, EvidenceArgs, InspectArgs, ReceiveArgs, ResolveArgs, ShipArgs, Target,
+};
+use crate::commands::protojson::flags;
 use crate::config::Role;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -33,16 +39,26 @@ pub enum Command {
     /// Manage suppliers through a running server's API.
     #[command(subcommand)]
     Suppliers(SuppliersCommand),
-    /// Look at and cancel returns through a running server's API.
+    /// Publish and read supplier contracts through a running server's API.
+    #[command(subcommand)]
+    Contracts(ContractsCommand),
+    /// Authorize returns and take them through their lifecycle through a running server's API.
     #[command(subcommand)]
     Returns(ReturnsCommand),
+    /// Quote who would bear what of a return if it were resolved now.
+    Quote(QuoteArgs),
     /// Print a supplier's settlement statement for a period.
     Settlement(SettlementArgs),
+    /// Read and change the seller's own return settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
 }
 
 /// `returns ...`
 #[derive(Debug, Subcommand)]
 pub enum ReturnsCommand {
+    /// Decide a return request: flags for the simple case, --from-json for the whole request.
+    Authorize(Box<AuthorizeArgs>),
     /// Show one return: status, decision and its reasons.
     Get {
         #[command(flatten)]
@@ -50,53 +66,43 @@ pub enum ReturnsCommand {
         /// The return's id.
         return_id: String,
     },
-    /// List returns, newest last, following every page.
+    /// List returns, newest first, following every page.
     List {
         #[command(flatten)]
         client: ClientArgs,
-        /// Only returns in this status (AUTHORIZED, IN_TRANSIT, ...); repeatable.
-        #[arg(long = "status")]
-        statuses: Vec<String>,
+        /// Only returns in this status, repeatable: requested, authorized, pending-supplier,
+        /// rejected, in-transit, received, inspected, resolved, expired, cancelled.
+        #[arg(long = "status", value_parser = flags::status)]
+        statuses: Vec<i32>,
         /// Only this supplier's returns.
         #[arg(long)]
         supplier: Option<String>,
     },
-    /// Show a return's audit trail.
+    /// Show a return's audit trail, oldest first.
     Events {
         #[command(flatten)]
         client: ClientArgs,
         /// The return's id.
         return_id: String,
     },
+    /// Record the customer's shipment: AUTHORIZED -> IN_TRANSIT.
+    Ship(ShipArgs),
+    /// Record the goods' arrival: IN_TRANSIT -> RECEIVED.
+    Receive(ReceiveArgs),
+    /// Record the inspection: RECEIVED -> INSPECTED (again on INSPECTED replaces it).
+    Inspect(InspectArgs),
+    /// Resolve the return and store its final liability split: -> RESOLVED.
+    Resolve(ResolveArgs),
+    /// Add evidence (photos, documents) to an open return.
+    Evidence(EvidenceArgs),
     /// Cancel a return.
     Cancel {
         #[command(flatten)]
-        client: ClientArgs,
-        /// The return's id.
-        return_id: String,
+        target: Target,
         /// Why, for the audit trail (required, 1 to 1000 characters).
         #[arg(long)]
         reason: String,
     },
-}
-
-/// Flags of `settlement`.
-#[derive(Debug, Args)]
-pub struct SettlementArgs {
-    #[command(flatten)]
-    pub client: ClientArgs,
-    /// The supplier's id.
-    #[arg(long)]
-    pub supplier: String,
-    /// ISO 4217 currency of the statement (amounts are never converted).
-    #[arg(long)]
-    pub currency: String,
-    /// Period start, RFC 3339 (inclusive).
-    #[arg(long)]
-    pub from: chrono::DateTime<chrono::Utc>,
-    /// Period end, RFC 3339 (exclusive).
-    #[arg(long)]
-    pub to: chrono::DateTime<chrono::Utc>,
 }
 
 /// Flags of `serve`.
@@ -171,9 +177,12 @@ pub struct ClientArgs {
         default_value = "http://127.0.0.1:50051"
     )]
     pub server: String,
-    /// The API key to call with.
+    /// The API key to call with (`returnbridge keys create` makes one).
     #[arg(long, env = "RETURNBRIDGE_API_KEY", hide_env_values = true)]
-    pub api_key: String,
+    pub api_key: Option<String>,
+    /// Print the response as proto3 JSON (for scripts) instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `suppliers ...`

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dispatch;
 mod readiness;
 pub mod serve;
 pub mod telemetry;

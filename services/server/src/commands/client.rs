@@ -35,13 +35,17 @@ pub async fn connect(
     args: &ClientArgs,
     idempotency_key: Option<&str>,
 ) -> anyhow::Result<Authenticated> {
+    let api_key = args.api_key.as_deref().filter(|k| !k.is_empty()).context(
+        "no API key: set RETURNBRIDGE_API_KEY or pass --api-key \
+         (`returnbridge keys create --tenant <your-shop>` makes one)",
+    )?;
     let channel = Channel::from_shared(args.server.clone())
         .with_context(|| format!("bad --server {:?}", args.server))?
         .connect()
         .await
         .with_context(|| format!("connecting to {}", args.server))?;
     let credentials = Credentials {
-        authorization: format!("Bearer {}", args.api_key)
+        authorization: format!("Bearer {api_key}")
             .parse()
             .context("the API key holds characters that cannot be sent")?,
         idempotency_key: idempotency_key
@@ -54,13 +58,25 @@ pub async fn connect(
     Ok(InterceptedService::new(channel, credentials))
 }
 
-/// A failed call as people read it: code, message, and each field violation.
+/// A failed call as people read it: code, message (or each field violation, once), and the stable
+/// reason when the server gave one.
 pub fn explain(status: Status) -> anyhow::Error {
-    let mut text = format!("{:?}: {}", status.code(), status.message());
-    if let Some(bad) = status.get_details_bad_request() {
-        for v in bad.field_violations {
-            text.push_str(&format!("\n  {}: {}", v.field, v.description));
-        }
+    let reason = status
+        .get_details_error_info()
+        .map(|i| format!(" [{}]", i.reason))
+        .filter(|r| r != " [INVALID_ARGUMENT]" && r != " []")
+        .unwrap_or_default();
+    let violations = status
+        .get_details_bad_request()
+        .map(|b| b.field_violations)
+        .unwrap_or_default();
+    if violations.is_empty() {
+        return anyhow::anyhow!("{:?}{reason}: {}", status.code(), status.message());
+    }
+    // The message repeats the first violations; the details list them all, so print only those.
+    let mut text = format!("{:?}{reason}: invalid request", status.code());
+    for v in violations {
+        text.push_str(&format!("\n  {}: {}", v.field, v.description));
     }
     anyhow::anyhow!(text)
 }

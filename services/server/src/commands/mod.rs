@@ -1,6 +1,11 @@
 //! What each subcommand does.
 
 pub mod client;
+pub mod contracts;
 pub mod keys;
+pub mod liability;
+pub mod lifecycle;
+pub mod output;
+pub mod protojson;
 pub mod returns;
 pub mod suppliers;

@@ -1,15 +1,12 @@
-use super::client::{Authenticated, connect, explain};
-use crate::cli::{ReturnsCommand, SettlementArgs};
-use returnbridge_proto::v1 as pb;
-use returnbridge_proto::v1::liability_service_client::LiabilityServiceClient;
-use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
+//! `returns get|list|events|cancel`, and dispatch of the lifecycle commands.
 
-fn money(m: &Option<pb::Money>) -> String {
-    match m {
-        Some(m) => format!("{} {}", m.amount_minor, m.currency_code),
-        None => "-".into(),
-    }
-}
+use super::client::{Authenticated, connect, explain};
+use super::lifecycle;
+use super::output::{Table, money, time};
+use super::protojson::print_json;
+use crate::cli::ReturnsCommand;
+use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 
 fn status_name(raw: i32) -> &'static str {
     pb::ReturnStatus::try_from(raw)
@@ -17,39 +14,98 @@ fn status_name(raw: i32) -> &'static str {
         .unwrap_or("?")
 }
 
-fn print(r: &pb::Return) {
+/// Prints one return for people.
+pub fn print(r: &pb::Return) {
     let order = r.order.as_ref();
-    println!("return_id:  {}", r.return_id);
-    println!(
-        "status:     {} (version {})",
-        status_name(r.status),
-        r.version
+    let field = |name: &str, value: &str| println!("{:<13}{value}", format!("{name}:"));
+    field("return_id", &r.return_id);
+    field(
+        "status",
+        &format!("{} (version {})", status_name(r.status), r.version),
     );
-    println!(
-        "order:      {}",
-        order.map(|o| o.order_id.as_str()).unwrap_or("-")
-    );
-    println!("supplier:   {}", r.handling_supplier_id);
+    field("order", order.map(|o| o.order_id.as_str()).unwrap_or("-"));
+    field("supplier", &r.handling_supplier_id);
+    let reason = pb::ReturnReason::try_from(r.reason)
+        .map(|x| x.as_str_name().trim_start_matches("RETURN_REASON_"))
+        .unwrap_or("?");
+    field("reason", reason);
+    let items: Vec<String> = r
+        .items
+        .iter()
+        .map(|i| format!("{} x{}", i.sku, i.quantity))
+        .collect();
+    field("items", &items.join(", "));
+    if r.label_cost.is_some() {
+        field("label cost", &money(&r.label_cost));
+    }
     if let Some(d) = &r.decision {
         let outcome = pb::DecisionOutcome::try_from(d.outcome)
-            .map(|o| o.as_str_name())
+            .map(|o| o.as_str_name().trim_start_matches("DECISION_OUTCOME_"))
             .unwrap_or("?");
-        println!(
-            "decision:   {outcome} (contract v{}, {})",
-            d.contract_version, d.statutory_profile_version
+        field(
+            "decision",
+            &format!(
+                "{outcome} (contract v{}, {})",
+                d.contract_version, d.statutory_profile_version
+            ),
         );
+        let mut reasons = Table::new(&["  reason", "clause"]);
         for reason in &d.reasons {
             let clause = reason
                 .clauses
                 .first()
                 .map(|c| c.text.as_str())
                 .unwrap_or_default();
-            println!("  {:<36} {clause}", reason.code);
+            reasons.row(vec![format!("  {}", reason.code), clause.to_owned()]);
+        }
+        if !reasons.is_empty() {
+            reasons.print();
         }
     }
-    if let Some(res) = &r.resolution {
-        println!("refund:     {}", money(&res.customer_refund));
+    if r.ship_by.is_some() {
+        field("ship by", &time(&r.ship_by));
     }
+    if let Some(s) = &r.shipment {
+        field(
+            "shipped",
+            &format!("{} {} {}", time(&s.ship_time), s.carrier, s.tracking_number),
+        );
+    }
+    if let Some(x) = &r.receipt {
+        field("received", &time(&x.receive_time));
+    }
+    if let Some(x) = &r.inspection {
+        let outcome = pb::InspectionOutcome::try_from(x.outcome)
+            .map(|o| o.as_str_name().trim_start_matches("INSPECTION_OUTCOME_"))
+            .unwrap_or("?");
+        field("inspected", &format!("{} {outcome}", time(&x.inspect_time)));
+    }
+    if let Some(res) = &r.resolution {
+        field("resolved", &time(&res.resolve_time));
+        field("refund", &money(&res.customer_refund));
+    }
+    if let Some(c) = &r.cancellation {
+        field(
+            "cancelled",
+            &format!("{} {}", time(&c.cancel_time), c.reason),
+        );
+    }
+}
+
+/// Prints a response holding a return: as JSON, or the return for people.
+pub fn show(
+    json: bool,
+    name: &str,
+    response: &impl prost::Message,
+    r: &Option<pb::Return>,
+) -> anyhow::Result<()> {
+    if json {
+        return print_json(name, response);
+    }
+    if let Some(r) = r {
+        print(r);
+    }
+    Ok(())
 }
 
 /// Runs a `returns` subcommand against a running server.
@@ -60,10 +116,9 @@ pub async fn run(command: ReturnsCommand) -> anyhow::Result<()> {
             let r = c
                 .get_return(pb::GetReturnRequest { return_id })
                 .await
-                .map_err(explain)?;
-            if let Some(r) = &r.into_inner().return_case {
-                print(r);
-            }
+                .map_err(explain)?
+                .into_inner();
+            show(client.json, "GetReturnResponse", &r, &r.return_case)
         }
         ReturnsCommand::List {
             client,
@@ -71,82 +126,50 @@ pub async fn run(command: ReturnsCommand) -> anyhow::Result<()> {
             supplier,
         } => {
             let mut c = ReturnServiceClient::new(connect(&client, None).await?);
-            let statuses = statuses
-                .iter()
-                .map(|s| {
-                    pb::ReturnStatus::from_str_name(&format!("RETURN_STATUS_{}", s.to_uppercase()))
-                        .map(|s| s as i32)
-                        .ok_or_else(|| anyhow::anyhow!("--status {s:?} is not a return status"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            list(&mut c, statuses, supplier.unwrap_or_default()).await?;
+            list(&mut c, client.json, statuses, supplier.unwrap_or_default()).await
         }
         ReturnsCommand::Events { client, return_id } => {
             let mut c = ReturnServiceClient::new(connect(&client, None).await?);
-            let mut page_token = String::new();
-            loop {
-                let page = c
-                    .list_return_events(pb::ListReturnEventsRequest {
-                        return_id: return_id.clone(),
-                        page_size: 500,
-                        page_token,
-                    })
-                    .await
-                    .map_err(explain)?
-                    .into_inner();
-                for e in &page.events {
-                    let kind = pb::ReturnEventType::try_from(e.event_type)
-                        .map(|t| t.as_str_name().trim_start_matches("RETURN_EVENT_TYPE_"))
-                        .unwrap_or("?");
-                    let at = e.event_time.map(|t| t.seconds).unwrap_or_default();
-                    let when = chrono::DateTime::from_timestamp(at, 0)
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_default();
-                    let by = e.actor.as_ref().map(|a| a.id.as_str()).unwrap_or("-");
-                    println!(
-                        "{:>6}  {when}  {kind:<24} {:<16} by {by}",
-                        e.sequence,
-                        status_name(e.to_status)
-                    );
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
+            events(&mut c, client.json, return_id).await
         }
-        ReturnsCommand::Cancel {
-            client,
-            return_id,
-            reason,
-        } => {
-            let mut c = ReturnServiceClient::new(connect(&client, None).await?);
+        ReturnsCommand::Cancel { target, reason } => {
+            let mut c = ReturnServiceClient::new(
+                connect(&target.client, target.idempotency_key.as_deref()).await?,
+            );
             let r = c
                 .cancel_return(pb::CancelReturnRequest {
-                    return_id,
-                    expected_version: 0,
+                    return_id: target.return_id,
+                    expected_version: target.expected_version.unwrap_or(0),
                     reason,
                 })
                 .await
-                .map_err(explain)?;
-            if let Some(r) = &r.into_inner().return_case {
-                print(r);
-            }
+                .map_err(explain)?
+                .into_inner();
+            show(
+                target.client.json,
+                "CancelReturnResponse",
+                &r,
+                &r.return_case,
+            )
         }
+        ReturnsCommand::Authorize(args) => lifecycle::authorize(*args).await,
+        ReturnsCommand::Ship(args) => lifecycle::ship(args).await,
+        ReturnsCommand::Receive(args) => lifecycle::receive(args).await,
+        ReturnsCommand::Inspect(args) => lifecycle::inspect(args).await,
+        ReturnsCommand::Resolve(args) => lifecycle::resolve(args).await,
+        ReturnsCommand::Evidence(args) => lifecycle::evidence(args).await,
     }
-    Ok(())
 }
 
+/// Every page, newest first as the server lists them; printed once all arrived.
 async fn list(
     c: &mut ReturnServiceClient<Authenticated>,
+    json: bool,
     statuses: Vec<i32>,
     supplier_id: String,
 ) -> anyhow::Result<()> {
     let mut page_token = String::new();
-    println!(
-        "{:<36}  {:<16}  {:<20}  supplier",
-        "return_id", "status", "order"
-    );
+    let mut returns = Vec::new();
     loop {
         let page = c
             .list_returns(pb::ListReturnsRequest {
@@ -159,72 +182,84 @@ async fn list(
             .await
             .map_err(explain)?
             .into_inner();
-        for r in &page.returns {
-            let order = r.order.as_ref().map(|o| o.order_id.as_str()).unwrap_or("-");
-            println!(
-                "{:<36}  {:<16}  {order:<20}  {}",
-                r.return_id,
-                status_name(r.status),
-                r.handling_supplier_id
-            );
-        }
+        returns.extend(page.returns);
         if page.next_page_token.is_empty() {
-            return Ok(());
+            break;
         }
         page_token = page.next_page_token;
     }
+    if json {
+        return print_json(
+            "ListReturnsResponse",
+            &pb::ListReturnsResponse {
+                returns,
+                next_page_token: String::new(),
+            },
+        );
+    }
+    let mut t = Table::new(&["return_id", "status", "order", "created", "supplier"]);
+    for r in &returns {
+        t.row(vec![
+            r.return_id.clone(),
+            status_name(r.status).to_owned(),
+            r.order
+                .as_ref()
+                .map(|o| o.order_id.clone())
+                .unwrap_or_default(),
+            time(&r.create_time),
+            r.handling_supplier_id.clone(),
+        ]);
+    }
+    t.print();
+    Ok(())
 }
 
-/// Prints a supplier's settlement statement, every page, then its totals.
-pub async fn settlement(args: SettlementArgs) -> anyhow::Result<()> {
-    let mut c = LiabilityServiceClient::new(connect(&args.client, None).await?);
-    let ts = |t: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    };
+/// A return's audit trail, oldest first.
+async fn events(
+    c: &mut ReturnServiceClient<Authenticated>,
+    json: bool,
+    return_id: String,
+) -> anyhow::Result<()> {
     let mut page_token = String::new();
-    println!(
-        "{:<36}  {:<20}  {:>14}  {:>14}  {:>14}",
-        "return_id", "order", "supplier owes", "seller owes", "net"
-    );
+    let mut events = Vec::new();
     loop {
         let page = c
-            .get_settlement_statement(pb::GetSettlementStatementRequest {
-                supplier_id: args.supplier.clone(),
-                period: Some(pb::TimeRange {
-                    start_time: Some(ts(args.from)),
-                    end_time: Some(ts(args.to)),
-                }),
-                currency_code: args.currency.clone(),
+            .list_return_events(pb::ListReturnEventsRequest {
+                return_id: return_id.clone(),
                 page_size: 500,
                 page_token,
             })
             .await
             .map_err(explain)?
             .into_inner();
-        for l in &page.lines {
-            println!(
-                "{:<36}  {:<20}  {:>14}  {:>14}  {:>14}",
-                l.return_id,
-                l.order_id,
-                money(&l.supplier_owes_seller),
-                money(&l.seller_owes_supplier),
-                money(&l.net)
-            );
-        }
+        events.extend(page.events);
         if page.next_page_token.is_empty() {
-            if let Some(t) = page.totals {
-                println!(
-                    "{:<36}  {:<20}  {:>14}  {:>14}  {:>14}",
-                    format!("TOTAL ({} returns)", t.line_count),
-                    "",
-                    money(&t.supplier_owes_seller),
-                    money(&t.seller_owes_supplier),
-                    money(&t.net)
-                );
-            }
-            return Ok(());
+            break;
         }
         page_token = page.next_page_token;
     }
+    if json {
+        return print_json(
+            "ListReturnEventsResponse",
+            &pb::ListReturnEventsResponse {
+                events,
+                next_page_token: String::new(),
+            },
+        );
+    }
+    let mut t = Table::new(&[">sequence", "time", "event", "status", "by"]);
+    for e in &events {
+        let kind = pb::ReturnEventType::try_from(e.event_type)
+            .map(|t| t.as_str_name().trim_start_matches("RETURN_EVENT_TYPE_"))
+            .unwrap_or("?");
+        t.row(vec![
+            e.sequence.to_string(),
+            time(&e.event_time),
+            kind.to_owned(),
+            status_name(e.to_status).to_owned(),
+            e.actor.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+        ]);
+    }
+    t.print();
+    Ok(())
 }

@@ -1,4 +1,6 @@
 use super::client::{Authenticated, explain};
+use super::output::Table;
+use super::protojson::print_json;
 use crate::cli::{ClientArgs, SuppliersCommand};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
@@ -69,6 +71,9 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?
                 .into_inner();
+            if client.json {
+                return print_json("CreateSupplierResponse", &created);
+            }
             if let Some(s) = &created.supplier {
                 print(s);
             }
@@ -87,6 +92,9 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?
                 .into_inner();
+            if client.json {
+                return print_json("GetSupplierResponse", &got);
+            }
             if let Some(s) = &got.supplier {
                 print(s);
             }
@@ -94,7 +102,7 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
         SuppliersCommand::List { client } => {
             let mut c = connect(&client, None).await?;
             let mut page_token = String::new();
-            println!("{:<36}  {:<10}  display_name", "supplier_id", "connector");
+            let mut suppliers = Vec::new();
             loop {
                 let page = c
                     .list_suppliers(pb::ListSuppliersRequest {
@@ -104,18 +112,34 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                     .await
                     .map_err(explain)?
                     .into_inner();
-                for s in &page.suppliers {
-                    let kind = match s.connector {
-                        Some(pb::supplier::Connector::Grpc(_)) => "grpc",
-                        _ => "webhook",
-                    };
-                    println!("{:<36}  {kind:<10}  {}", s.supplier_id, s.display_name);
-                }
+                suppliers.extend(page.suppliers);
                 if page.next_page_token.is_empty() {
                     break;
                 }
                 page_token = page.next_page_token;
             }
+            if client.json {
+                return print_json(
+                    "ListSuppliersResponse",
+                    &pb::ListSuppliersResponse {
+                        suppliers,
+                        next_page_token: String::new(),
+                    },
+                );
+            }
+            let mut t = Table::new(&["supplier_id", "connector", "display_name"]);
+            for s in &suppliers {
+                let kind = match s.connector {
+                    Some(pb::supplier::Connector::Grpc(_)) => "grpc",
+                    _ => "webhook",
+                };
+                t.row(vec![
+                    s.supplier_id.clone(),
+                    kind.into(),
+                    s.display_name.clone(),
+                ]);
+            }
+            t.print();
         }
         SuppliersCommand::Update {
             client,
@@ -156,6 +180,9 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?
                 .into_inner();
+            if client.json {
+                return print_json("UpdateSupplierResponse", &updated);
+            }
             if let Some(s) = &updated.supplier {
                 print(s);
             }
