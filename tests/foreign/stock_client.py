@@ -27,7 +27,6 @@ EXPECTED = {
     "returnbridge.v1.LiabilityService",
     "returnbridge.v1.SlaService",
     "returnbridge.v1.SupplierCallbackService",
-    "returnbridge.v1.SupplierInbox",
 }
 
 

@@ -72,13 +72,41 @@ async fn reflection_v1_lists_every_v1_service_and_health() {
         );
     };
     let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in V1_SERVICES
-        .iter()
-        .chain(&["returnbridge.v1.SupplierInbox", "grpc.health.v1.Health"])
-    {
+    for expected in V1_SERVICES.iter().chain(&[
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+    ]) {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} missing from {names:?}"
+        );
+    }
+    // Suppliers implement SupplierInbox; this server does not serve it.
+    assert!(!names.iter().any(|n| n == "returnbridge.v1.SupplierInbox"));
+
+    // Error details resolve, so grpcurl prints BadRequest and ErrorInfo instead of base64.
+    for symbol in [
+        "google.rpc.BadRequest",
+        "google.rpc.ErrorInfo",
+        "google.rpc.RetryInfo",
+    ] {
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
+        };
+        let mut responses = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let response = responses.next().await.unwrap().unwrap();
+        assert!(
+            matches!(
+                response.message_response,
+                Some(MessageResponse::FileDescriptorResponse(_))
+            ),
+            "{symbol}: {:?}",
+            response.message_response
         );
     }
 }

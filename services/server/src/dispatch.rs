@@ -83,9 +83,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .unwrap_or(false)
     {
         let url = returnbridge_store::redact_url(&settings.database.url);
+        let run = how_to_run();
         tracing::warn!(
             "no API keys exist yet; create the first one with: \
-             returnbridge keys create --tenant <your-shop> --database-url {url}"
+             {run} keys create --tenant <your-shop> --database-url {url}"
         );
     }
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
@@ -120,5 +121,37 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+/// How the user can run this binary again from where they are: `cargo run --release -q --` when it
+/// is a build in a cargo target folder, else its own path (`returnbridge` when that is what is on
+/// `PATH`).
+fn how_to_run() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "returnbridge".into();
+    };
+    let parent = exe
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    let in_target = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "target");
+    match parent {
+        Some("release") if in_target => "cargo run --release -q --".into(),
+        Some("debug") if in_target => "cargo run -q --".into(),
+        _ => {
+            let on_path = std::env::var_os("PATH").is_some_and(|paths| {
+                std::env::split_paths(&paths).any(|dir| dir.join("returnbridge") == exe)
+            });
+            if on_path {
+                "returnbridge".into()
+            } else {
+                exe.display().to_string()
+            }
+        }
     }
 }

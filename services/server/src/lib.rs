@@ -16,35 +16,35 @@ pub mod telemetry;
 pub use config::Settings;
 pub use serve::run;
 
-use anyhow::Context;
 use returnbridge_store::{Store, StoreOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Opens the configured store.
+/// Opens the configured store. A database that cannot be opened at all is one line that says why
+/// and what to do.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let options = StoreOptions {
         max_connections: settings.database.max_connections,
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
     };
-    returnbridge_store::connect(&settings.database.url, &options)
+    let url = &settings.database.url;
+    returnbridge_store::connect(url, &options)
         .await
-        .with_context(|| {
-            format!(
-                "opening {}",
-                returnbridge_store::redact_url(&settings.database.url)
-            )
-        })
+        .map_err(|e| anyhow::anyhow!(e.explain(url)))
 }
 
-/// Opens the configured store and applies pending migrations.
+/// Opens the configured store and applies pending migrations, after checking on a connection of
+/// its own that the database answers (so a refused connection says so at once).
 pub async fn open_migrated_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store = open_store(settings).await?;
-    store.migrate().await.with_context(|| {
-        format!(
-            "migrating {}",
-            returnbridge_store::redact_url(&settings.database.url)
-        )
-    })?;
+    let url = &settings.database.url;
+    store
+        .ping()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain(url)))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("migrating {}", e.explain(url)))?;
     Ok(store)
 }

@@ -38,15 +38,11 @@ pub async fn run(
     let (health, health_service) = tonic_health::server::health_reporter();
     set_status(&health, &services, ServingStatus::NotServing).await;
 
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(returnbridge_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_v1 = reflection(&services)
         .build_v1()
         .context("building the reflection service")?;
     // grpcio's reflection client (Python) still speaks only v1alpha.
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(returnbridge_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_v1alpha = reflection(&services)
         .build_v1alpha()
         .context("building the reflection service")?;
 
@@ -179,6 +175,30 @@ async fn expire_overdue_returns(ctx: &ApiContext) {
 
 /// How often idempotency records past the retention are looked for.
 const PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// Both reflection versions are served (grpcio's Python client speaks only v1alpha).
+const REFLECTION_SERVICES: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Reflection over what this process serves: the services of its role and health (not
+/// `SupplierInbox`, which suppliers implement), with the `google.rpc` error details, so grpcurl and
+/// `buf curl` print `BadRequest` and `ErrorInfo` instead of base64.
+fn reflection(services: &[&'static str]) -> tonic_reflection::server::Builder<'static> {
+    let builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(returnbridge_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(<tonic_health::pb::health_server::HealthServer<
+            tonic_health::server::HealthService,
+        > as NamedService>::NAME);
+    services
+        .iter()
+        .filter(|name| !name.is_empty())
+        .chain(&REFLECTION_SERVICES)
+        .fold(builder, |builder, name| builder.with_service_name(*name))
+}
 
 /// Names the health service reports on: the whole server ("") and each service this role runs.
 fn served_services(settings: &Settings) -> Vec<&'static str> {

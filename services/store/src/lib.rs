@@ -9,6 +9,7 @@
 
 mod contracts;
 mod error;
+mod explain;
 mod keys;
 mod liability;
 mod postgres;
@@ -114,6 +115,10 @@ pub trait Store: ContractStore + ReturnStore + LiabilityStore + Send + Sync + 's
 
     /// Succeeds when the database answers and every migration is applied.
     async fn check_ready(&self) -> Result<(), StoreError>;
+
+    /// Succeeds when the database answers, on a connection of its own: at once, never after the
+    /// pool's acquire timeout.
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// Deletes up to `limit` idempotency records created before `before`, oldest first, and says how
     /// many went. A key older than the retention is then new again.

@@ -17,9 +17,9 @@ use returnbridge_domain::auth::Scope;
 use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges, unknown_backup};
-use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -44,7 +44,10 @@ impl PgStore {
     /// shows as NOT_SERVING rather than a crash loop.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?
+            // NOTICEs ("relation _sqlx_migrations already exists, skipping" on every start) are
+            // noise in the service's log; warnings and errors still come through.
+            .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
@@ -181,6 +184,10 @@ impl Store for PgStore {
             })
             .await?;
         schema_current(applied, latest)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.probe.run(|c| Box::pin(c.ping())).await
     }
 
     async fn purge_idempotency_records(

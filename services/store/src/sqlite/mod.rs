@@ -16,12 +16,12 @@ use returnbridge_domain::auth::Scope;
 use returnbridge_domain::error::Resource;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges, unknown_backup};
-use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
+use sqlx::{Connection, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -237,6 +237,13 @@ impl Store for SqliteStore {
             None => sqlx::query_scalar(APPLIED).fetch_one(&self.pool).await?,
         };
         schema_current(applied, latest)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        match &self.probe {
+            Some(probe) => probe.run(|c| Box::pin(c.ping())).await,
+            None => Ok(()),
+        }
     }
 
     async fn purge_idempotency_records(
