@@ -59,6 +59,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             settings.database.url = url.unwrap_or(settings.database.url);
             let store = open_migrated_store(&settings).await?;
+            // Keys live in the database, so say which one: the same one `serve` would use here.
+            eprintln!("Database: {}", where_is(&settings.database.url));
             commands::keys::run(store, command).await
         }
         Command::Suppliers(command) => commands::suppliers::run(command).await,
@@ -153,5 +155,20 @@ fn how_to_run() -> String {
                 exe.display().to_string()
             }
         }
+    }
+}
+
+/// The database URL as a person checks it: secrets redacted, a relative SQLite path resolved.
+fn where_is(url: &str) -> String {
+    let shown = returnbridge_store::redact_url(url);
+    let Some(path) = url.strip_prefix("sqlite:").filter(|p| !p.starts_with("//")) else {
+        return shown;
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    match std::path::absolute(path) {
+        Ok(absolute) if !std::path::Path::new(path).is_absolute() => {
+            format!("{shown} ({})", absolute.display())
+        }
+        _ => shown,
     }
 }
