@@ -170,13 +170,18 @@ pub enum KeysCommand {
 /// How client commands reach the server.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    /// The server's address.
+    /// The server's address: `http://` for plaintext, `https://` for TLS (checked against the
+    /// system's roots, or --ca-cert).
     #[arg(
         long,
         env = "RETURNBRIDGE_SERVER",
         default_value = "http://127.0.0.1:50051"
     )]
     pub server: String,
+    /// A PEM file of the CA that signed an `https://` server's certificate, instead of the system's
+    /// roots.
+    #[arg(long, env = "RETURNBRIDGE_CA_CERT")]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// The API key to call with (`returnbridge keys create` makes one).
     #[arg(long, env = "RETURNBRIDGE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,

@@ -5,7 +5,7 @@ use anyhow::Context;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::{Request, Status};
 use tonic_types::StatusExt;
 
@@ -39,11 +39,7 @@ pub async fn connect(
         "no API key: set RETURNBRIDGE_API_KEY or pass --api-key \
          (`returnbridge keys create --tenant <your-shop>` makes one)",
     )?;
-    let channel = Channel::from_shared(args.server.clone())
-        .with_context(|| format!("bad --server {:?}", args.server))?
-        .connect()
-        .await
-        .with_context(|| format!("connecting to {}", args.server))?;
+    let channel = channel(args).await?;
     let credentials = Credentials {
         authorization: format!("Bearer {api_key}")
             .parse()
@@ -56,6 +52,48 @@ pub async fn connect(
             .transpose()?,
     };
     Ok(InterceptedService::new(channel, credentials))
+}
+
+/// A channel to `--server`: TLS for `https://` (never a silent fall back to plaintext), with the
+/// system's roots or `--ca-cert`; an unreachable server says what to check.
+async fn channel(args: &ClientArgs) -> anyhow::Result<Channel> {
+    let server = &args.server;
+    let mut endpoint = Channel::from_shared(server.clone()).with_context(|| {
+        format!("bad server address {server:?}: use http://HOST:PORT or https://HOST:PORT")
+    })?;
+    match endpoint.uri().scheme_str() {
+        Some("https") => {
+            let mut tls = ClientTlsConfig::new().with_native_roots();
+            if let Some(path) = &args.ca_cert {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("reading --ca-cert {}", path.display()))?;
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            endpoint = endpoint
+                .tls_config(tls)
+                .context("setting up TLS for the server")?;
+        }
+        Some("http") => {}
+        _ => anyhow::bail!(
+            "bad server address {server:?}: use http://HOST:PORT or https://HOST:PORT"
+        ),
+    }
+    endpoint.connect().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach the server at {server} ({}): is `returnbridge serve` running there? \
+             Set RETURNBRIDGE_SERVER or --server to its address",
+            root_cause(&e)
+        )
+    })
+}
+
+/// The innermost cause of an error (`Connection refused`), which says the most.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// A failed call as people read it: code, message (or each field violation, once), and the stable
