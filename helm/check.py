@@ -129,6 +129,30 @@ def readme_config_keys() -> set[str]:
     return keys
 
 
+def check_values_table(f: Failures) -> None:
+    """Every key of values.yaml has a row (or a parent row) in the chart README's table, and every
+    row names a key that exists. `<role>` rows cover api, gateway and all."""
+    f.scope = "chart README values table"
+    rows = set()
+    for cell in re.findall(r"^\| (`[^|]+`) \|", (CHART / "README.md").read_text(), re.M):
+        rows.update(re.findall(r"`([^`]+)`", cell))
+
+    def leaves(tree: Any, prefix: str = "") -> list[str]:
+        if isinstance(tree, dict) and tree:
+            return [leaf for k, v in tree.items() for leaf in leaves(v, f"{prefix}{k}.")]
+        return [prefix[:-1]]
+
+    values = load_yaml(CHART / "values.yaml")
+    paths = [re.sub(r"^(api|gateway|all)\.", "<role>.", p) for p in leaves(values)]
+    for path in paths:
+        parts = path.split(".")
+        f.check(any(".".join(parts[:i]) in rows for i in range(1, len(parts) + 1)),
+                f"values key {path} has no row in helm/returnbridge/README.md")
+    for row in rows:
+        f.check(any(p == row or p.startswith(row + ".") for p in paths),
+                f"README row {row} names no key of values.yaml")
+
+
 def check_scenario(values: dict[str, Any], docs: list[dict[str, Any]], f: Failures) -> None:
     merged = helm.Chart.load(CHART).merge_values(values)
     by_kind: dict[str, list[dict[str, Any]]] = {}
@@ -320,6 +344,8 @@ def main() -> int:
         kubernetes_validate(docs, f)
         check_scenario(values, docs, f)
         print(f"rendered {scenario}: {len(docs)} documents ({', '.join(kinds)})")
+
+    check_values_table(f)
 
     for what, values, why in REFUSED:
         f.scope = f"refuses {what}"
