@@ -231,6 +231,8 @@ def check_scenario(values: dict[str, Any], docs: list[dict[str, Any]], f: Failur
             grpc = (app.get(probe) or {}).get("grpc")
             if f.check(grpc, f"{who}: {probe} is not a native gRPC probe"):
                 f.check(grpc["port"] == port, f"{who}: {probe} targets port {grpc['port']}, the gRPC health service is on {port}")
+                wanted = "" if probe == "readinessProbe" else "liveness"
+                f.check(grpc.get("service", "") == wanted, f"{who}: {probe} asks health for {grpc.get('service')!r}, expected {wanted!r}")
 
         # Hardening.
         psc = spec.get("securityContext", {})

@@ -116,6 +116,15 @@ async fn an_unreachable_database_answers_unavailable_at_once_and_health_follows_
         noticed < Duration::from_secs(1),
         "NOT_SERVING after {noticed:?}"
     );
+    // Not ready, but alive: a liveness probe must not restart it for the database's outage.
+    let alive = HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest {
+            service: returnbridge_server::serve::LIVENESS.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(alive.status, ServingStatus::Serving as i32);
     let mut fastest = Duration::MAX;
     for _ in 0..5 {
         let start = Instant::now();

@@ -37,6 +37,11 @@ pub async fn run(
     let services = served_services(settings);
     let (health, health_service) = tonic_health::server::health_reporter();
     set_status(&health, &services, ServingStatus::NotServing).await;
+    // Alive as long as it answers at all, database or not: what a liveness probe asks, so an
+    // outage takes replicas out of service without restarting them.
+    health
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
 
     let reflection_v1 = reflection(&services)
         .build_v1()
@@ -175,6 +180,9 @@ async fn expire_overdue_returns(ctx: &ApiContext) {
 
 /// How often idempotency records past the retention are looked for.
 const PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// The health name that reports the process alive (the other names report it ready).
+pub const LIVENESS: &str = "liveness";
 
 /// Both reflection versions are served (grpcio's Python client speaks only v1alpha).
 const REFLECTION_SERVICES: [&str; 2] = [
