@@ -27,6 +27,8 @@ use tonic::{Request, Status};
 pub struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves `GET /metrics` (`telemetry.metrics_listen` is port 0 in tests).
+    pub metrics_addr: SocketAddr,
     /// A connected channel.
     pub channel: Channel,
     /// The store underneath, for arranging state the API cannot (keys) and for checking effects.
@@ -179,6 +181,7 @@ pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
     // Tests run the expiry sweep themselves (`expire_overdue`), so the server's own round must not
     // race them once a manual clock has been moved past a deadline.
     settings.server.expiry_sweep_secs = 24 * 3600;
+    settings.telemetry.metrics_listen = "127.0.0.1:0".into();
     let store = returnbridge_server::open_migrated_store(&settings)
         .await
         .expect("store");
@@ -186,11 +189,25 @@ pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let metrics_listener = tokio::net::TcpListener::bind(
+        settings
+            .telemetry
+            .metrics_addr()
+            .expect("metrics address")
+            .expect("metrics on"),
+    )
+    .await
+    .expect("bind metrics");
+    let metrics_addr = metrics_listener.local_addr().expect("metrics addr");
     let (stop, stopped) = oneshot::channel::<()>();
     let server_store = store.clone();
     let server_clock = clock.clone();
     let server = tokio::spawn(async move {
-        returnbridge_server::run(&settings, server_store, server_clock, listener, async {
+        let listeners = returnbridge_server::Listeners {
+            grpc: listener,
+            metrics: Some(metrics_listener),
+        };
+        returnbridge_server::run_with(&settings, server_store, server_clock, listeners, async {
             let _ = stopped.await;
         })
         .await
@@ -202,6 +219,7 @@ pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
         .expect("connect");
     TestApp {
         addr,
+        metrics_addr,
         channel,
         clock,
         store,

@@ -19,6 +19,7 @@ use error::ApiError;
 use returnbridge_core::auth::{Authenticator, Principal};
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::Background;
+use returnbridge_core::metrics::Metrics;
 use returnbridge_domain::auth::Scope;
 use returnbridge_store::Store;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct ApiContext {
     pub clock: Arc<dyn Clock>,
     /// The process's background work (event streams, jobs) and its shutdown.
     pub background: Background,
+    /// The process's metrics (the server's call layer records into the same registry).
+    pub metrics: Metrics,
 }
 
 impl ApiContext {
@@ -53,6 +56,7 @@ impl ApiContext {
             store,
             clock,
             background: Background::default(),
+            metrics: Metrics::new(),
         }
     }
 
@@ -66,7 +70,11 @@ impl ApiContext {
         let authorization = metadata
             .get("authorization")
             .map(|v| v.to_str().unwrap_or_default());
-        Ok(self.auth.authorize(authorization, scope).await?)
+        let caller = self.auth.authorize(authorization, scope).await?;
+        // The server's `grpc` span declares `tenant`, so the call's log line names it; outside that
+        // span this records nothing.
+        tracing::Span::current().record("tenant", caller.tenant.as_str());
+        Ok(caller)
     }
 
     /// Tells this replica's event streams that new events were committed.

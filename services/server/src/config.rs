@@ -41,6 +41,34 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Metrics.
+    pub telemetry: TelemetrySettings,
+}
+
+/// `[telemetry]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// Where `GET /metrics` (Prometheus) is served, `host:port`; empty turns the endpoint off.
+    /// Loopback by default: expose it deliberately.
+    pub metrics_listen: String,
+}
+
+impl TelemetrySettings {
+    /// The metrics endpoint's address, or `None` when it is off; an address that does not parse is
+    /// an error naming the key.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, String> {
+        let raw = self.metrics_listen.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse().map(Some).map_err(|_| {
+            format!(
+                "telemetry.metrics_listen must be an address like 127.0.0.1:9464, or empty to turn \
+                 the endpoint off (got {raw:?})"
+            )
+        })
+    }
 }
 
 /// `[server]`
@@ -127,6 +155,9 @@ impl Default for Settings {
                 format: LogFormat::Auto,
                 filter: "info".into(),
             },
+            telemetry: TelemetrySettings {
+                metrics_listen: "127.0.0.1:9464".into(),
+            },
         }
     }
 }
@@ -148,7 +179,7 @@ impl Settings {
             // Only the sections above: RETURNBRIDGE_API_KEY and friends belong to the client commands.
             .merge(Env::prefixed("RETURNBRIDGE_").split("__").filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                ["server.", "database.", "log."]
+                ["server.", "database.", "log.", "telemetry."]
                     .iter()
                     .any(|section| key.starts_with(section))
             }))
@@ -195,11 +226,12 @@ impl Settings {
                 "at least 1",
             ),
         ];
-        let problems: Vec<String> = checks
+        let mut problems: Vec<String> = checks
             .iter()
             .filter(|(_, ok, _)| !ok)
             .map(|(key, _, rule)| format!("{key} must be {rule}"))
             .collect();
+        problems.extend(self.telemetry.metrics_addr().err());
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -249,6 +281,24 @@ mod tests {
             let err = Settings::load(None).unwrap_err().to_string();
             assert!(err.contains("server.readiness_interval_ms"), "{err}");
             assert!(err.contains("database.max_connections"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_metrics_endpoint_defaults_to_loopback_and_an_empty_address_turns_it_off() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                s.telemetry.metrics_addr(),
+                Ok(Some(SocketAddr::from(([127, 0, 0, 1], 9464))))
+            );
+            jail.set_env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.telemetry.metrics_addr(), Ok(None));
+            jail.set_env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "localhost");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("telemetry.metrics_listen"), "{err}");
             Ok(())
         });
     }

@@ -5,16 +5,18 @@
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod call_log;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dispatch;
+mod metrics_endpoint;
 mod readiness;
 pub mod serve;
 pub mod telemetry;
 
 pub use config::Settings;
-pub use serve::run;
+pub use serve::{Listeners, run, run_with};
 
 use returnbridge_store::{Store, StoreOptions};
 use std::sync::Arc;

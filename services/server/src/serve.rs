@@ -1,6 +1,7 @@
 //! `serve`: one gRPC server running the roles it is given, on a listener it is handed, until the
 //! shutdown future resolves.
 
+use crate::call_log::CallLogLayer;
 use crate::config::Settings;
 use crate::readiness::{DatabaseGate, Readiness, set_status};
 use anyhow::Context;
@@ -24,8 +25,16 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
-/// Runs the server until `shutdown` resolves, then stops taking calls, lets calls in flight finish
-/// (up to the grace period) and returns.
+/// What a server listens on.
+pub struct Listeners {
+    /// gRPC.
+    pub grpc: TcpListener,
+    /// The admin listener serving `GET /metrics`; `None` turns the endpoint off.
+    pub metrics: Option<TcpListener>,
+}
+
+/// Runs the server on `listener`, with the metrics endpoint on `telemetry.metrics_listen` (bound
+/// here), until `shutdown` resolves; see [`run_with`].
 pub async fn run(
     settings: &Settings,
     store: Arc<dyn Store>,
@@ -33,6 +42,35 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let metrics = match settings
+        .telemetry
+        .metrics_addr()
+        .map_err(anyhow::Error::msg)?
+    {
+        Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| {
+            format!(
+                "listening for metrics on {addr} (telemetry.metrics_listen; empty turns it off)"
+            )
+        })?),
+        None => None,
+    };
+    let listeners = Listeners {
+        grpc: listener,
+        metrics,
+    };
+    run_with(settings, store, clock, listeners, shutdown).await
+}
+
+/// Runs the server until `shutdown` resolves, then stops taking calls, lets calls in flight finish
+/// (up to the grace period) and returns.
+pub async fn run_with(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = listeners.grpc;
     let role = settings.server.role;
     let services = served_services(settings);
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -62,7 +100,13 @@ pub async fn run(
         // than queue them without bound.
         .concurrency_limit_per_connection(settings.server.concurrency_limit_per_connection)
         .load_shed(true)
-        .trace_fn(|req| tracing::info_span!("grpc", method = %req.uri().path()))
+        // `tenant` is recorded by the api once the caller's key is resolved.
+        .trace_fn(|req| {
+            tracing::info_span!("grpc", method = %req.uri().path(), tenant = tracing::field::Empty)
+        })
+        // Inside the span above, so the call's log line carries the method and tenant; inside
+        // tonic's timeout, which it sees as a call dropped unanswered (see call_log.rs).
+        .layer(CallLogLayer::new(ctx.metrics.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -131,6 +175,13 @@ pub async fn run(
         }
     });
 
+    if let Some(metrics) = listeners.metrics {
+        let addr = metrics
+            .local_addr()
+            .context("reading the metrics listener's address")?;
+        tracing::info!(%addr, "metrics at http://{addr}/metrics");
+        crate::metrics_endpoint::spawn(metrics, ctx.metrics.clone(), &background);
+    }
     let addr = listener
         .local_addr()
         .context("reading the listener's address")?;

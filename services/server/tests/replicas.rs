@@ -34,6 +34,8 @@ impl Replica {
             .args(["serve", "--role", role, "--listen", "127.0.0.1:0"])
             .args(["--database-url", url])
             .env("RETURNBRIDGE_LOG__FORMAT", "json")
+            .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
+            .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
             .env("RETURNBRIDGE_DATABASE__MIGRATE_ON_START", "false")
             .stderr(Stdio::piped())
             .spawn()

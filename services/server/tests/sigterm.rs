@@ -34,6 +34,7 @@ async fn sigterm_during_a_call_lets_the_call_finish_and_exits_zero() {
     let mut server = binary()
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
         .env("RETURNBRIDGE_LOG__FORMAT", "json")
+        .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -15,14 +15,17 @@ use prost::Message;
 use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
-use returnbridge_domain::decision::{Decision, Outcome};
+use returnbridge_domain::decision::{Decision, Outcome, ReasonCode};
 use returnbridge_domain::eligibility::decide;
 use returnbridge_domain::ids::{ReturnId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
 use returnbridge_domain::order::{OrderFacts, ReturnRequest, ReturnedUnits, Sku};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::{NewOutboxMessage, NewReturn, ReturnRow, ReturnedSoFar, StoreError};
+use returnbridge_store::{
+    Applied, NewOutboxMessage, NewReturn, ReturnRow, ReturnedSoFar, StoreError,
+};
+use std::sync::Mutex;
 use tonic::Request;
 
 /// Longest `external_reference`, in characters.
@@ -58,6 +61,7 @@ pub(super) async fn authorize(
         id: ReturnId::generate(),
         request_id: uuid::Uuid::now_v7(),
         now,
+        decided: Mutex::new(None),
     };
     let skus: Vec<String> = parsed
         .items
@@ -78,6 +82,11 @@ pub(super) async fn authorize(
         )
         .await?;
     ctx.events_written();
+    // Counted once committed, and only for a decision made now: a replay decided nothing new, and a
+    // transaction the store retried planned more than once.
+    if let (Applied::New(_), Some((outcome, reason))) = (&applied, facts.decision_made()) {
+        ctx.metrics.record_decision(outcome, reason);
+    }
     try_answer(applied, |row| Ok(respond(row)?))
 }
 
@@ -145,9 +154,19 @@ struct Facts<'a> {
     id: ReturnId,
     request_id: uuid::Uuid,
     now: DateTime<Utc>,
+    /// The outcome and first reason of the last plan, for the decisions counter.
+    decided: Mutex<Option<(Outcome, Option<ReasonCode>)>>,
 }
 
 impl Facts<'_> {
+    /// The outcome and first reason code of the decision planned, if one was.
+    fn decision_made(&self) -> Option<(Outcome, Option<ReasonCode>)> {
+        *self
+            .decided
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Runs inside the store's transaction, once the units already returned are read under a lock.
     fn plan(&self, so_far: &ReturnedSoFar) -> Result<NewReturn, StoreError> {
         let already: ReturnedUnits = so_far
@@ -169,6 +188,12 @@ impl Facts<'_> {
             Outcome::PendingSupplier => ReturnStatus::PendingSupplier,
             Outcome::Rejected => ReturnStatus::Rejected,
         };
+        let first_reason = decision.reasons.first().map(|r| r.code);
+        *self
+            .decided
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((decision.outcome, first_reason));
         let doc = self.document(&decision, status);
         let first = event(
             &doc,
