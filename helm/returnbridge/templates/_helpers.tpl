@@ -79,6 +79,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $server := get $config "server" | default dict -}}
 {{- $_ := set $server "listen" (printf "0.0.0.0:%d" (int .Values.grpcPort)) -}}
 {{- $_ := set $config "server" $server -}}
+{{- $telemetry := get $config "telemetry" | default dict -}}
+{{- $_ := set $telemetry "metrics_listen" (printf "0.0.0.0:%d" (int .Values.metricsPort)) -}}
+{{- $_ := set $config "telemetry" $telemetry -}}
 {{- range $section := keys $config | sortAlpha }}
 [{{ $section }}]
 {{- $table := get $config $section }}
