@@ -172,12 +172,9 @@ pub enum KeysCommand {
 pub struct ClientArgs {
     /// The server's address: `http://` for plaintext, `https://` for TLS (checked against the
     /// system's roots, or --ca-cert).
-    #[arg(
-        long,
-        env = "RETURNBRIDGE_SERVER",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub server: String,
+    /// Default: `[client] server` in the config file, else http://127.0.0.1:50051.
+    #[arg(long, env = "RETURNBRIDGE_SERVER")]
+    pub server: Option<String>,
     /// A PEM file of the CA that signed an `https://` server's certificate, instead of the system's
     /// roots.
     #[arg(long, env = "RETURNBRIDGE_CA_CERT")]

@@ -43,6 +43,19 @@ pub struct Settings {
     pub log: LogSettings,
     /// Metrics.
     pub telemetry: TelemetrySettings,
+    /// Where the client commands call.
+    pub client: ClientSettings,
+}
+
+/// `[client]`: defaults of the client commands (`suppliers`, `returns`, ...); `--server` and
+/// `RETURNBRIDGE_SERVER` win over them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// The server's address: `http://` for plaintext, `https://` for TLS.
+    pub server: String,
+    /// A PEM file of the CA behind an `https://` server's certificate; empty: the system's roots.
+    pub ca_cert: String,
 }
 
 /// `[telemetry]`
@@ -158,6 +171,10 @@ impl Default for Settings {
             telemetry: TelemetrySettings {
                 metrics_listen: "127.0.0.1:9464".into(),
             },
+            client: ClientSettings {
+                server: "http://127.0.0.1:50051".into(),
+                ca_cert: String::new(),
+            },
         }
     }
 }
@@ -179,7 +196,7 @@ impl Settings {
             // Only the sections above: RETURNBRIDGE_API_KEY and friends belong to the client commands.
             .merge(Env::prefixed("RETURNBRIDGE_").split("__").filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                ["server.", "database.", "log.", "telemetry."]
+                ["server.", "database.", "log.", "telemetry.", "client."]
                     .iter()
                     .any(|section| key.starts_with(section))
             }))

@@ -22,6 +22,7 @@ pub async fn main() -> std::process::ExitCode {
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    commands::client::set_defaults(settings.client.clone());
     match cli.command {
         Command::Serve(args) => {
             if let Some(role) = args.role {

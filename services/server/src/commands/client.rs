@@ -1,7 +1,9 @@
 //! What every client command shares: the channel, the credentials, and errors people can read.
 
 use crate::cli::ClientArgs;
+use crate::config::{ClientSettings, Settings};
 use anyhow::Context;
+use std::sync::OnceLock;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -54,17 +56,33 @@ pub async fn connect(
     Ok(InterceptedService::new(channel, credentials))
 }
 
+/// The config file's `[client]` section, set once by the dispatcher before a client command runs:
+/// the defaults behind `--server` and `--ca-cert` (flags and their environment variables win).
+static DEFAULTS: OnceLock<ClientSettings> = OnceLock::new();
+
+/// Makes `settings` the client commands' defaults.
+pub fn set_defaults(settings: ClientSettings) {
+    let _ = DEFAULTS.set(settings);
+}
+
 /// A channel to `--server`: TLS for `https://` (never a silent fall back to plaintext), with the
 /// system's roots or `--ca-cert`; an unreachable server says what to check.
 async fn channel(args: &ClientArgs) -> anyhow::Result<Channel> {
-    let server = &args.server;
+    let defaults = DEFAULTS.get_or_init(|| Settings::default().client);
+    let server = &args
+        .server
+        .clone()
+        .unwrap_or_else(|| defaults.server.clone());
+    let ca_cert = args.ca_cert.clone().or_else(|| {
+        (!defaults.ca_cert.is_empty()).then(|| std::path::PathBuf::from(&defaults.ca_cert))
+    });
     let mut endpoint = Channel::from_shared(server.clone()).with_context(|| {
         format!("bad server address {server:?}: use http://HOST:PORT or https://HOST:PORT")
     })?;
     match endpoint.uri().scheme_str() {
         Some("https") => {
             let mut tls = ClientTlsConfig::new().with_native_roots();
-            if let Some(path) = &args.ca_cert {
+            if let Some(path) = &ca_cert {
                 let pem = std::fs::read(path)
                     .with_context(|| format!("reading --ca-cert {}", path.display()))?;
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
