@@ -9,8 +9,7 @@ use returnbridge_store::ScratchDatabase;
 use returnbridge_tests::fixtures::{changed_mind, supplier_with_contract, terms};
 use returnbridge_tests::{Auth, postgres_server, skipped};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,9 +17,8 @@ use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic::transport::Channel;
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_returnbridge"))
-}
+mod common;
+use common::binary;
 
 /// One running `returnbridge serve` process.
 struct Replica {
@@ -30,26 +28,10 @@ struct Replica {
 
 impl Replica {
     fn start(url: &str, role: &str) -> Self {
-        let mut child = binary()
-            .args(["serve", "--role", role, "--listen", "127.0.0.1:0"])
-            .args(["--database-url", url])
-            .env("RETURNBRIDGE_LOG__FORMAT", "json")
-            .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
-            .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
-            .env("RETURNBRIDGE_DATABASE__MIGRATE_ON_START", "false")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The JSON log line announcing the listener carries the port the kernel chose.
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("exited before listening").unwrap();
-            if line.contains("returnbridge listening") {
-                let start = line.find("\"addr\":\"").unwrap() + 8;
-                break line[start..start + line[start..].find('"').unwrap()].to_owned();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, addr) = common::serve(
+            &["--role", role, "--database-url", url],
+            &[("RETURNBRIDGE_DATABASE__MIGRATE_ON_START", "false")],
+        );
         Self {
             child,
             addr: format!("http://{addr}"),
@@ -135,12 +117,7 @@ async fn two_api_replicas_share_one_database_and_survive_a_rolling_restart() {
         .output()
         .unwrap();
     assert!(migrated.status.success(), "{migrated:?}");
-    let created = binary()
-        .args(["keys", "create", "--tenant", "acme", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
-    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let key = common::create_key(&url, "acme");
 
     let a = Replica::start(&url, "api");
     let b = Replica::start(&url, "api");

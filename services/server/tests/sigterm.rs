@@ -4,14 +4,11 @@
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
 use sqlx::Connection;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use tonic::metadata::MetadataValue;
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_returnbridge"))
-}
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_call_lets_the_call_finish_and_exits_zero() {
@@ -20,37 +17,8 @@ async fn sigterm_during_a_call_lets_the_call_finish_and_exits_zero() {
     let db = dir.join("returnbridge.db");
     let url = format!("sqlite:{}", db.display());
 
-    let key = binary()
-        .args(["keys", "create", "--tenant", "acme", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(
-        key.status.success(),
-        "{}",
-        String::from_utf8_lossy(&key.stderr)
-    );
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
-
-    let mut server = binary()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
-        .env("RETURNBRIDGE_LOG__FORMAT", "json")
-        .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The JSON log line announcing the listener carries the port the kernel chose.
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if line.contains("returnbridge listening") {
-            let start = line.find("\"addr\":\"").unwrap() + 8;
-            break line[start..start + line[start..].find('"').unwrap()].to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let key = common::create_key(&url, "acme");
+    let (mut server, addr) = common::serve(&["--database-url", &url], &[]);
 
     // Hold SQLite's write lock so the next write waits inside the server, in flight.
     let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
