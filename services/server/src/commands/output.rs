@@ -2,6 +2,7 @@
 //! (RFC 3339 times, durations, amounts, `SKU:QTY` items).
 
 use chrono::{DateTime, Utc};
+use returnbridge_api::convert::money_to_proto;
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::money::Money;
 use returnbridge_proto::v1 as pb;
@@ -37,13 +38,7 @@ pub fn duration(d: &Option<prost_types::Duration>) -> String {
     }
 }
 
-/// An instant as a protobuf Timestamp.
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use returnbridge_api::convert::timestamp;
 
 /// What the date flags say when they cannot read a value.
 pub const RFC3339_HINT: &str = "want an RFC 3339 time such as 2026-11-14T15:30:00Z \
@@ -80,10 +75,7 @@ pub fn parse_duration(raw: &str) -> Result<prost_types::Duration, String> {
 pub fn parse_money(currency: &str, raw: &str) -> anyhow::Result<pb::Money> {
     let c = Currency::parse(currency).map_err(|e| anyhow::anyhow!("currency {e}"))?;
     let m = Money::parse_decimal(c, raw.trim()).map_err(|e| anyhow::anyhow!(e))?;
-    Ok(pb::Money {
-        currency_code: c.code().to_owned(),
-        amount_minor: m.amount_minor,
-    })
+    Ok(money_to_proto(m))
 }
 
 /// `SKU:QTY` (a SKU may itself hold colons: the quantity is what follows the last one).
