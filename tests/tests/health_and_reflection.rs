@@ -55,21 +55,22 @@ async fn reflection_v1_lists_every_v1_service_and_health() {
 
     let app = spawn_app().await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
+    // One request, its one answer.
+    let mut ask = async |request: MessageRequest| {
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        };
+        let mut responses = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        responses.next().await.unwrap().unwrap().message_response
     };
-    let mut responses = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let response = responses.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-        panic!(
-            "expected a service list, got {:?}",
-            response.message_response
-        );
+    let answer = ask(MessageRequest::ListServices(String::new())).await;
+    let Some(MessageResponse::ListServicesResponse(list)) = answer else {
+        panic!("expected a service list, got {answer:?}");
     };
     let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
     for expected in V1_SERVICES.iter().chain(&[
@@ -90,23 +91,10 @@ async fn reflection_v1_lists_every_v1_service_and_health() {
         "google.rpc.ErrorInfo",
         "google.rpc.RetryInfo",
     ] {
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
-        };
-        let mut responses = client
-            .server_reflection_info(tokio_stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        let response = responses.next().await.unwrap().unwrap();
+        let answer = ask(MessageRequest::FileContainingSymbol(symbol.into())).await;
         assert!(
-            matches!(
-                response.message_response,
-                Some(MessageResponse::FileDescriptorResponse(_))
-            ),
-            "{symbol}: {:?}",
-            response.message_response
+            matches!(answer, Some(MessageResponse::FileDescriptorResponse(_))),
+            "{symbol}: {answer:?}"
         );
     }
 }
