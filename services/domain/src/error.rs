@@ -133,6 +133,8 @@ named_enum!(
         ContractNotFound => "CONTRACT_NOT_FOUND",
         /// NOT_FOUND: no such return for this tenant.
         ReturnNotFound => "RETURN_NOT_FOUND",
+        /// NOT_FOUND: no such supplier request addressed to the calling supplier.
+        SupplierRequestNotFound => "SUPPLIER_REQUEST_NOT_FOUND",
         /// FAILED_PRECONDITION: no contract version was in effect at the order time.
         NoContractInEffect => "NO_CONTRACT_IN_EFFECT",
         /// FAILED_PRECONDITION: the return's status does not allow the change (metadata
@@ -146,6 +148,10 @@ named_enum!(
         ReturnRejected => "RETURN_REJECTED",
         /// FAILED_PRECONDITION: the return's ship-by deadline has not passed.
         ReturnNotOverdue => "RETURN_NOT_OVERDUE",
+        /// FAILED_PRECONDITION: the supplier request was answered already, differently.
+        AlreadyAnswered => "ALREADY_ANSWERED",
+        /// FAILED_PRECONDITION: the supplier request no longer takes answers (handed to the backup).
+        RequestSuperseded => "REQUEST_SUPERSEDED",
         /// ABORTED: `expected_version` is stale (metadata `expected_version`, `current_version`).
         VersionConflict => "VERSION_CONFLICT",
         /// INVALID_ARGUMENT: the idempotency key was used for a different request.
@@ -164,6 +170,8 @@ pub enum Resource {
     Contract,
     /// A return.
     Return,
+    /// A request forwarded to a supplier.
+    SupplierRequest,
 }
 
 impl Resource {
@@ -173,6 +181,7 @@ impl Resource {
             Resource::Supplier => "supplier",
             Resource::Contract => "contract",
             Resource::Return => "return",
+            Resource::SupplierRequest => "supplier request",
         }
     }
 
@@ -182,6 +191,7 @@ impl Resource {
             Resource::Supplier => ErrorReason::SupplierNotFound,
             Resource::Contract => ErrorReason::ContractNotFound,
             Resource::Return => ErrorReason::ReturnNotFound,
+            Resource::SupplierRequest => ErrorReason::SupplierRequestNotFound,
         }
     }
 }
