@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod liability;
+pub mod return_view;
 pub mod returns;
 pub mod settings;
 pub mod supplier;
