@@ -2,7 +2,6 @@
 //! runs under the return's row lock, checks `expected_version`, changes the return through its own
 //! methods, and appends its event in the same transaction.
 
-use super::document::new_event;
 use super::return_id;
 use crate::ApiContext;
 use crate::convert::contract::instant;
@@ -13,88 +12,35 @@ use crate::idempotency::{Idempotency, answer, idempotency_key, keep};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::auth::Principal;
+pub(super) use returnbridge_core::returns::{Changed, Edit};
+use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
-use returnbridge_domain::ids::{ReturnId, TenantId};
+use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::money::Money;
 use returnbridge_domain::order::{ReturnItem, Sku};
 use returnbridge_domain::order_input::MAX_CLOCK_SKEW;
-use returnbridge_domain::returns::{Return, ReturnEvent};
-use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::{NewSettlement, ReturnUpdate, StoreError};
 use tonic::Request;
 
-/// What one change did: its event, and the settlement when it resolved the return.
-pub(super) struct Changed {
-    pub event: ReturnEvent,
-    pub settlement: Option<NewSettlement>,
-}
-
-impl From<ReturnEvent> for Changed {
-    fn from(event: ReturnEvent) -> Self {
-        Self {
-            event,
-            settlement: None,
-        }
-    }
-}
-
-/// Makes one change to a return (through its methods), or refuses it.
-pub(super) type Edit<'a> = &'a (dyn Fn(&mut Return) -> Result<Changed, StoreError> + Send + Sync);
-
-/// One change, start to end: the edit run on the locked return, and the answer.
+/// One change, start to end: the edit run on the locked return by the core, and the answer.
 pub(super) async fn apply(
     ctx: &ApiContext,
-    tenant: &TenantId,
-    id: ReturnId,
-    expected_version: i64,
+    call: &Call,
     idempotency: &Idempotency,
-    now: DateTime<Utc>,
+    expected_version: i64,
     edit: Edit<'_>,
 ) -> Result<pb::Return, ApiError> {
-    if expected_version < 0 {
-        return Err(DomainError::invalid(
-            "expected_version",
-            "must be positive, or 0 to skip the check",
-        )
-        .into());
-    }
-    let plan = |current: &Return| -> Result<ReturnUpdate, StoreError> {
-        if expected_version > 0 && expected_version != current.version {
-            return Err(DomainError::VersionConflict {
-                expected: expected_version,
-                current: current.version,
-            }
-            .into());
-        }
-        let mut ret = current.clone();
-        let changed = edit(&mut ret)?;
-        // Units no longer coming back are released for later returns of the order.
-        let release = if changed.event.releases_units() {
-            ret.items()
-                .iter()
-                .map(|i| (i.sku.as_str().to_owned(), i64::from(i.quantity)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(ReturnUpdate {
-            event: new_event(&ret, &changed.event),
-            ret,
-            outbox: None,
-            release,
-            settlement: changed.settlement,
-        })
-    };
+    let render = keep(&return_to_proto);
     let applied = ctx
-        .store
-        .update_return(
-            tenant,
-            id,
-            &plan,
-            now,
-            idempotency.claim(&keep(&return_to_proto)),
+        .returns
+        .change(
+            &call.caller.tenant,
+            call.id,
+            expected_version,
+            call.now,
+            edit,
+            idempotency.claim(&render),
         )
         .await?;
     ctx.events_written();
@@ -136,11 +82,9 @@ pub(super) async fn run<T: Message>(
 ) -> Result<pb::Return, ApiError> {
     apply(
         ctx,
-        &call.caller.tenant,
-        call.id,
-        expected_version,
+        call,
         &Idempotency::new(call.key.clone(), rpc, req),
-        call.now,
+        expected_version,
         edit,
     )
     .await
@@ -190,24 +134,4 @@ pub(super) fn items(items: &[pb::ReturnItem], field: &str, v: &mut Violations) -
             })
         })
         .collect()
-}
-
-/// Expires one overdue return, if it still is: safe to race with other replicas' sweeps, since the
-/// row lock and the return's own check decide.
-pub(super) async fn expire(
-    ctx: &ApiContext,
-    tenant: &TenantId,
-    id: ReturnId,
-) -> Result<bool, ApiError> {
-    let now = ctx.clock.now();
-    let edit = move |ret: &mut Return| Ok(ret.expire(now)?.into());
-    match apply(ctx, tenant, id, 0, &Idempotency::none(), now, &edit).await {
-        Ok(_) => Ok(true),
-        Err(ApiError::Domain(
-            DomainError::FailedPrecondition { .. }
-            | DomainError::StatusConflict { .. }
-            | DomainError::NotFound { .. },
-        )) => Ok(false),
-        Err(e) => Err(e),
-    }
 }

@@ -1,33 +1,20 @@
 //! A return's events as stored and read back, who did them, and the event cursors.
 
-use crate::convert::return_view::event_to_proto;
 use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use prost::Message;
 use returnbridge_core::auth::Principal;
 use returnbridge_domain::Violations;
-use returnbridge_domain::returns::{Actor, ActorKind, Return, ReturnEvent};
+use returnbridge_domain::returns::{Actor, ActorKind};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::{NewEvent, StoreError, StoredEvent};
+use returnbridge_store::{StoreError, StoredEvent};
 
 /// The seller's API key behind a call.
 pub(crate) fn seller(caller: &Principal) -> Actor {
     Actor {
         kind: ActorKind::Seller,
         id: caller.key_id.to_string(),
-    }
-}
-
-/// The row an event of `ret` (as it stands after the change) is appended as.
-pub(crate) fn new_event(ret: &Return, event: &ReturnEvent) -> NewEvent {
-    NewEvent {
-        event_type: event.kind.as_str().to_owned(),
-        actor: event.actor.label(),
-        from_status: Some(event.from),
-        to_status: Some(event.to),
-        occurred_at: event.at,
-        detail: event_to_proto(ret, event).encode_to_vec(),
     }
 }
 
