@@ -8,8 +8,8 @@
 mod contract_service;
 pub mod contracts;
 pub use returnbridge_convert as convert;
-pub mod error;
-pub mod idempotency;
+pub use returnbridge_convert::error;
+pub use returnbridge_convert::idempotency;
 mod liability;
 pub mod paging;
 pub mod returns;

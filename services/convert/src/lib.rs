@@ -5,6 +5,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod contract;
+pub mod error;
+pub mod idempotency;
 pub mod liability;
 pub mod render;
 pub mod return_view;

@@ -16,7 +16,7 @@ use returnbridge_domain::order::{ReturnRequest, ReturnedUnits, Sku};
 use returnbridge_domain::returns::{
     Actor, DecidedUnder, Return, ReturnEvent, SupplierDecision, SupplierRequest,
 };
-use returnbridge_domain::{DomainError, Resource};
+use returnbridge_domain::{DomainError, ErrorReason, Resource};
 use returnbridge_store::{
     Applied, IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, NewSettlement, ReturnUpdate,
     ReturnedSoFar, Store, StoreError,
@@ -206,28 +206,81 @@ impl Returns {
             .await
     }
 
-    /// The supplier `supplier` acknowledges its request `request_id` on return `id`.
+    /// The return a supplier's request belongs to; NOT_FOUND for a request the tenant never sent
+    /// (whether it was sent to this supplier, the return's methods check).
+    async fn return_of_request(
+        &self,
+        tenant: &TenantId,
+        request_id: Uuid,
+    ) -> Result<ReturnId, StoreError> {
+        self.store
+            .return_of_supplier_request(tenant, request_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::NotFound {
+                    resource: Resource::SupplierRequest,
+                    id: request_id.to_string(),
+                }
+                .into()
+            })
+    }
+
+    /// A supplier answer: `edit` under the lock, where ALREADY_ANSWERED means an answer is on record
+    /// already. When `same` says the recorded one is this answer again, it is answered with the
+    /// return as it stands and no second effect; otherwise the refusal stands.
+    async fn answer(
+        &self,
+        tenant: &TenantId,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+        edit: Edit<'_>,
+        same: &(dyn Fn(&Return) -> bool + Send + Sync),
+        claim: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
+        let id = self.return_of_request(tenant, request_id).await?;
+        match self.change(tenant, id, 0, now, edit, claim).await {
+            Err(StoreError::Domain(DomainError::FailedPrecondition {
+                reason: ErrorReason::AlreadyAnswered,
+                message,
+            })) => {
+                let current = self.get(tenant, id).await?;
+                if same(&current) {
+                    Ok(Applied::New(current))
+                } else {
+                    Err(DomainError::FailedPrecondition {
+                        reason: ErrorReason::AlreadyAnswered,
+                        message,
+                    }
+                    .into())
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// `supplier` acknowledges its request `request_id`: the ack clock stops. Repeats, and an
+    /// acknowledgement after the answer, change nothing.
     pub async fn supplier_acknowledge(
         &self,
         tenant: &TenantId,
-        id: ReturnId,
-        request_id: Uuid,
         supplier: SupplierId,
+        request_id: Uuid,
         claim: Option<IdempotencyClaim<'_, Return>>,
     ) -> Result<Applied<Return>, StoreError> {
         let now = self.clock.now();
         let edit =
             |ret: &mut Return| Ok(ret.supplier_acknowledge(request_id, supplier, now)?.into());
-        self.change(tenant, id, 0, now, &edit, claim).await
+        let same = |_: &Return| true;
+        self.answer(tenant, request_id, now, &edit, &same, claim)
+            .await
     }
 
-    /// The supplier answers its authorization request `request_id` on return `id`; an approved
-    /// return gets `ship_within` (the seller's setting) to be shipped.
-    #[allow(clippy::too_many_arguments)]
+    /// The supplier answers its authorization request `request_id`; an approved return gets
+    /// `ship_within` (the seller's setting) to be shipped. The same verdict again changes nothing;
+    /// another one is ALREADY_ANSWERED.
     pub async fn supplier_decide(
         &self,
         tenant: &TenantId,
-        id: ReturnId,
         request_id: Uuid,
         decision: SupplierDecision,
         ship_within: chrono::TimeDelta,
@@ -239,7 +292,13 @@ impl Returns {
                 .supplier_decide(request_id, decision.clone(), ship_within)?
                 .into())
         };
-        self.change(tenant, id, 0, now, &edit, claim).await
+        let same = |ret: &Return| {
+            ret.supplier_decision
+                .as_ref()
+                .is_some_and(|d| d.verdict == decision.verdict && d.supplier == decision.supplier)
+        };
+        self.answer(tenant, request_id, now, &edit, &same, claim)
+            .await
     }
 
     /// Expires one overdue return, if it still is: safe to race with other replicas' sweeps, since

@@ -152,6 +152,8 @@ named_enum!(
         AlreadyAnswered => "ALREADY_ANSWERED",
         /// FAILED_PRECONDITION: the supplier request no longer takes answers (handed to the backup).
         RequestSuperseded => "REQUEST_SUPERSEDED",
+        /// FAILED_PRECONDITION: the answer does not fit the request's kind (a decision on a NOTICE).
+        RequestKindMismatch => "REQUEST_KIND_MISMATCH",
         /// ABORTED: `expected_version` is stale (metadata `expected_version`, `current_version`).
         VersionConflict => "VERSION_CONFLICT",
         /// INVALID_ARGUMENT: the idempotency key was used for a different request.

@@ -4,7 +4,7 @@
 //! it as its own document; both convert at their edge.
 
 use crate::contract::{BreachAction, ContractVersion, SellerSettings};
-use crate::decision::{Decision, FaultClass, Outcome};
+use crate::decision::{Basis, Decision, FaultClass, Outcome};
 use crate::error::{DomainError, ErrorReason, Violations};
 use crate::ids::{ReturnId, SupplierId};
 use crate::liability::{
@@ -1039,7 +1039,8 @@ impl Return {
         }
     }
 
-    /// The supplier acknowledges a request: its ack clock stops.
+    /// The supplier acknowledges a request: its ack clock stops. A request acknowledged or answered
+    /// before is ALREADY_ANSWERED, which callers treat as the same answer again.
     pub fn supplier_acknowledge(
         &mut self,
         id: Uuid,
@@ -1048,6 +1049,12 @@ impl Return {
     ) -> Result<ReturnEvent, DomainError> {
         let index = self.request_of(id, supplier)?;
         self.answerable(index)?;
+        if self.supplier_requests[index].acknowledged_at.is_some() {
+            return Err(DomainError::FailedPrecondition {
+                reason: ErrorReason::AlreadyAnswered,
+                message: "the request was acknowledged already".into(),
+            });
+        }
         let actor = supplier_actor(supplier);
         let event = self.change(
             None,
@@ -1076,8 +1083,24 @@ impl Return {
     ) -> Result<ReturnEvent, DomainError> {
         let index = self.request_of(id, decision.supplier)?;
         self.answerable(index)?;
+        if self.supplier_requests[index].kind != SupplierRequestKind::AuthorizationRequest {
+            return Err(DomainError::FailedPrecondition {
+                reason: ErrorReason::RequestKindMismatch,
+                message: format!(
+                    "the request is a {}: only an AUTHORIZATION_REQUEST takes a decision",
+                    self.supplier_requests[index].kind
+                ),
+            });
+        }
         let now = decision.decided_at;
-        let entitled = self.decision.statutory_withdrawal || self.decision.policy_gap;
+        // Entitled when the decision rests on a statute (a withdrawal right, the legal guarantee)
+        // or on the seller's own policy, not on the contract alone.
+        let entitled = self.decision.statutory_withdrawal
+            || self.decision.policy_gap
+            || matches!(
+                self.decision.basis,
+                Basis::Statute | Basis::Both | Basis::SellerPolicy
+            );
         let transition = match decision.verdict {
             SupplierVerdict::Approve => Transition::SupplierApprove,
             SupplierVerdict::Reject if entitled => Transition::SupplierApprove,
@@ -1111,6 +1134,8 @@ impl Return {
         }
         let request = &mut self.supplier_requests[index];
         request.answered_at = Some(now);
+        // A decision implies the acknowledgement.
+        request.acknowledged_at.get_or_insert(now);
         request.state = SupplierRequestState::Answered;
         self.supplier_decision = Some(decision);
         Ok(event)

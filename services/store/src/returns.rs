@@ -210,6 +210,14 @@ pub trait ReturnStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<(TenantId, ReturnId)>, StoreError>;
 
+    /// The return a supplier request belongs to (every request is queued in the outbox under its
+    /// id), if it is the tenant's.
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: Uuid,
+    ) -> Result<Option<ReturnId>, StoreError>;
+
     /// Returns with a supplier deadline (ack, decision or credit) still running and due at or before
     /// `now`, any tenant, earliest deadline first: what the SLA clock acts on.
     async fn supplier_deadlines_due(

@@ -423,6 +423,22 @@ impl ReturnStore for PgStore {
         .collect()
     }
 
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: uuid::Uuid,
+    ) -> Result<Option<ReturnId>, StoreError> {
+        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT return_id FROM outbox WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        Ok(id.map(ReturnId::from_uuid))
+    }
+
     async fn supplier_deadlines_due(
         &self,
         now: DateTime<Utc>,

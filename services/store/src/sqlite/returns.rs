@@ -419,6 +419,23 @@ impl ReturnStore for SqliteStore {
         .collect()
     }
 
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: uuid::Uuid,
+    ) -> Result<Option<ReturnId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT return_id FROM outbox WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(request_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        id.map(|raw| super::parse_uuid(&raw).map(ReturnId::from_uuid))
+            .transpose()
+    }
+
     async fn supplier_deadlines_due(
         &self,
         now: DateTime<Utc>,
