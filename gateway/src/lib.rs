@@ -6,5 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod callbacks;
+pub mod sla_clock;
 
 pub use callbacks::SupplierCallbacks;
+pub use sla_clock::SlaClock;

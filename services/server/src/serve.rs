@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::purge_idempotency_records;
-use returnbridge_gateway::SupplierCallbacks;
+use returnbridge_gateway::{SlaClock, SupplierCallbacks};
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
 use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
 use returnbridge_proto::v1::return_service_server::ReturnServiceServer;
@@ -160,6 +160,25 @@ pub async fn run_with(
                 async move { expire_overdue_returns(&ctx).await }
             },
         );
+    }
+    if gateway {
+        let sla = SlaClock::new(
+            ctx.returns.clone(),
+            store.clone(),
+            ctx.clock.clone(),
+            ctx.metrics.clone(),
+        );
+        let events = ctx.events.clone();
+        background.every(returnbridge_gateway::sla_clock::TICK, move || {
+            let (sla, events) = (sla.clone(), events.clone());
+            async move {
+                match sla.tick().await {
+                    Ok(0) => {}
+                    Ok(_) => events.notify_waiters(),
+                    Err(e) => tracing::warn!(error = %e, "SLA clock tick failed; retrying"),
+                }
+            }
+        });
     }
     let retention = TimeDelta::hours(
         i64::try_from(settings.database.idempotency_retention_hours).unwrap_or(i64::MAX),

@@ -38,8 +38,8 @@ pub use liability::{
 };
 pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{
-    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnStore,
-    ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
+    AuthorizePlan, LegacyReturn, NewBreach, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter,
+    ReturnStore, ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
 };
 pub use sqlite::SqliteStore;
 
