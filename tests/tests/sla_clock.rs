@@ -6,6 +6,7 @@ use returnbridge_core::clock::ManualClock;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::SupplierId;
 use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::sla_service_client::SlaServiceClient;
 use returnbridge_proto::v1::supplier_callback_service_client::SupplierCallbackServiceClient;
 use returnbridge_tests::fixtures::{
     authorize, defective, get_return, return_events, supplier_decides_terms, ts,
@@ -118,6 +119,35 @@ async fn a_missed_ack_deadline_under_notify_is_recorded_once_and_counted() {
     assert_eq!(return_events(&app, &seller, &r.return_id).await.len(), 2);
     let seen = get_return(&app, &seller, &r.return_id).await;
     assert_eq!(seen.status, pb::ReturnStatus::PendingSupplier as i32);
+    // Operations read it back: one breach, by supplier and kind, and none of another kind.
+    let mut sla = SlaServiceClient::with_interceptor(app.channel.clone(), Auth::key(&seller));
+    let list = |supplier: &str, kind: pb::SlaDeadlineKind| pb::ListSlaBreachesRequest {
+        supplier_id: supplier.into(),
+        deadline_kind: kind as i32,
+        ..Default::default()
+    };
+    let listed = sla
+        .list_sla_breaches(list(&supplier, pb::SlaDeadlineKind::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.breaches, std::slice::from_ref(breach));
+    assert!(listed.next_page_token.is_empty());
+    let none = sla
+        .list_sla_breaches(list(&supplier, pb::SlaDeadlineKind::Decision))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.breaches.is_empty());
+    let unknown = sla
+        .list_sla_breaches(list(
+            &uuid::Uuid::now_v7().to_string(),
+            pb::SlaDeadlineKind::Unspecified,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+
     let (_, metrics) = app.scrape("/metrics").await;
     let series = format!(
         "returnbridge_supplier_sla_breaches_total{{supplier_id=\"{supplier}\",deadline_kind=\"ACK\"}}"

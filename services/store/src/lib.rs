@@ -17,6 +17,7 @@ mod postgres;
 mod probe;
 mod returns;
 mod rows;
+mod sla;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -41,6 +42,7 @@ pub use returns::{
     AuthorizePlan, LegacyReturn, NewBreach, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter,
     ReturnStore, ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
 };
+pub use sla::{BreachCursor, BreachFilter, SlaStore, StoredBreach};
 pub use sqlite::SqliteStore;
 
 /// Connection settings that do not belong in the URL.
@@ -111,7 +113,9 @@ pub enum Applied<T> {
 /// [`ReturnStore`]. Every method is scoped by tenant where the data is a tenant's: another tenant's
 /// row is simply not found.
 #[async_trait]
-pub trait Store: ContractStore + ReturnStore + LiabilityStore + Send + Sync + 'static {
+pub trait Store:
+    ContractStore + ReturnStore + LiabilityStore + SlaStore + Send + Sync + 'static
+{
     /// Applies pending migrations (embedded in the binary; checksums verified).
     async fn migrate(&self) -> Result<(), StoreError>;
 

@@ -4,6 +4,7 @@ mod contracts;
 mod liability;
 mod returns;
 mod scratch;
+mod sla;
 
 pub use scratch::ScratchDatabase;
 

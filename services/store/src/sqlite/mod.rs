@@ -5,6 +5,7 @@
 mod contracts;
 mod liability;
 mod returns;
+mod sla;
 
 use crate::probe::{ProbeConnection, schema_current};
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
