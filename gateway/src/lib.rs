@@ -1,8 +1,19 @@
-//! The supplier gateway. It starts with the endpoint suppliers call back on; the outbox dispatcher,
-//! supplier connectors and the SLA clock land here with their issues.
+//! The supplier gateway: the dispatcher that delivers the outbox to suppliers (`dispatcher.rs`)
+//! through each supplier's tower stack (`stack/`) and its connector (`webhook.rs`,
+//! `grpc_connector.rs`), retried on a schedule (`retry.rs`) to public addresses only
+//! (`destination.rs`); and the endpoint suppliers call back on (below). The SLA clock lands here
+//! with its issue.
 
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod connector;
+pub mod destination;
+pub mod dispatcher;
+pub mod grpc_connector;
+pub mod retry;
+pub mod stack;
+pub mod webhook;
 
 use returnbridge_core::auth::{AuthError, Authenticator};
 use returnbridge_domain::ErrorReason;
