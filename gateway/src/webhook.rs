@@ -155,13 +155,14 @@ async fn exchange<IO>(io: IO, request: hyper::Request<Full<Bytes>>) -> Answer
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, connection) =
-        match hyper::client::conn::http1::handshake(TokioIo::new(io)).await {
-            Ok(pair) => pair,
-            Err(e) => {
-                return Answer::failed(AttemptOutcome::ConnectError, format!("HTTP handshake: {e}"));
-            }
-        };
+    let (mut sender, connection) = match hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+    {
+        Ok(pair) => pair,
+        Err(e) => {
+            return Answer::failed(AttemptOutcome::ConnectError, format!("HTTP handshake: {e}"));
+        }
+    };
     let driver = tokio::spawn(connection);
     let answer = match sender.send_request(request).await {
         Ok(response) => {

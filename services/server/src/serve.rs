@@ -155,6 +155,15 @@ pub async fn run_with(
             },
         );
     }
+    if gateway {
+        // Delivers the outbox to suppliers; stops with the other background work.
+        returnbridge_gateway::dispatcher::spawn(
+            store.clone(),
+            ctx.clock.clone(),
+            settings.gateway.dispatcher(),
+            &background,
+        );
+    }
     let retention = TimeDelta::hours(
         i64::try_from(settings.database.idempotency_retention_hours).unwrap_or(i64::MAX),
     );

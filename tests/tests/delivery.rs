@@ -1,0 +1,237 @@
+//! Delivery of supplier requests through the real server: an authorized return reaches its mock
+//! webhook supplier signed per Standard Webhooks, failures are retried on the schedule (on a manual
+//! clock) with the same message id, one hanging supplier does not hold up another, and private
+//! destinations are refused unless allowed. SQLite, or PostgreSQL with `TEST_DATABASE_URL`.
+
+use chrono::Utc;
+use returnbridge_core::clock::ManualClock;
+use returnbridge_domain::ids::{ReturnId, TenantId};
+use returnbridge_proto::v1 as pb;
+use returnbridge_store::{AttemptOutcome, DeliveryAttempt};
+use returnbridge_tests::fixtures::{authorize, changed_mind, terms, ts};
+use returnbridge_tests::supplier_mock::{Behaviour, MockSupplier, Received};
+use returnbridge_tests::{Auth, FreshStore, TestApp, spawn_app, spawn_app_configured};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A seller of `tenant` and a webhook supplier at `url` under the standard terms: the seller's key,
+/// the supplier's id and its signing secret.
+async fn seller_with_webhook_supplier(
+    app: &TestApp,
+    tenant: &str,
+    url: &str,
+) -> (String, String, String) {
+    let key = app.seller_key(tenant).await;
+    let mut contracts = app.contracts(Auth::key(&key));
+    let created = contracts
+        .create_supplier(pb::CreateSupplierRequest {
+            supplier: Some(pb::Supplier {
+                display_name: "Mock Supply".into(),
+                connector: Some(pb::supplier::Connector::Webhook(pb::WebhookConnector {
+                    url: url.into(),
+                })),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let supplier = created.supplier.unwrap().supplier_id;
+    contracts
+        .publish_contract(pb::PublishContractRequest {
+            supplier_id: supplier.clone(),
+            effective_from: Some(ts(Utc::now() - chrono::Duration::days(365))),
+            terms: Some(terms()),
+            description: "standard terms".into(),
+            expected_latest_version: 0,
+        })
+        .await
+        .unwrap();
+    (key, supplier, created.webhook_signing_secret)
+}
+
+/// The return's delivery attempts once there are at least `n` (waits up to 15 s).
+async fn attempts(app: &TestApp, tenant: &str, return_id: &str, n: usize) -> Vec<DeliveryAttempt> {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let id = ReturnId::parse(return_id).unwrap();
+    for _ in 0..300 {
+        let got = app.store.attempts_for_return(&tenant, id).await.unwrap();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} delivery attempts recorded");
+}
+
+/// Checks `request` the way a Standard Webhooks verifier does, and returns its JSON body.
+fn verified(request: &Received, secret: &str) -> serde_json::Value {
+    let id = request.header("webhook-id");
+    let timestamp: u64 = request.header("webhook-timestamp").parse().unwrap();
+    let now = Utc::now().timestamp() as u64;
+    assert!(now.abs_diff(timestamp) < 300, "a fresh timestamp");
+    let expected =
+        returnbridge_gateway::webhook::sign(secret, id, timestamp, &request.body).unwrap();
+    assert!(
+        request
+            .header("webhook-signature")
+            .split(' ')
+            .any(|s| s == expected),
+        "signature {:?} is not {expected:?}",
+        request.header("webhook-signature")
+    );
+    request.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorized_return_reaches_its_webhook_supplier_signed_and_once() {
+    let app = spawn_app().await;
+    let mock = MockSupplier::accepting().await;
+    let (key, supplier, secret) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+
+    let request = mock.wait_for(1).await.remove(0);
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/hooks")
+    );
+    assert_eq!(request.header("content-type"), "application/json");
+    let body = verified(&request, &secret);
+    let id = request.header("webhook-id");
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("supplier_request."),
+        "{body}"
+    );
+    assert!(body["timestamp"].is_string());
+    let data = &body["data"];
+    assert_eq!(data["requestId"], id);
+    assert_eq!(data["attempt"], 1);
+    assert_eq!(data["sellerId"], "acme");
+    assert_eq!(data["supplierId"], supplier);
+    let trace = request.header("traceparent");
+    assert_eq!(
+        trace.split('-').nth(1),
+        Some(
+            uuid::Uuid::parse_str(id)
+                .unwrap()
+                .simple()
+                .to_string()
+                .as_str()
+        ),
+        "{trace}"
+    );
+
+    let recorded = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert!(recorded[0].delivered, "{recorded:?}");
+    assert_eq!(recorded[0].outcome, AttemptOutcome::HttpStatus(204));
+    assert_eq!(recorded[0].message_id.to_string(), id);
+    // Delivered once: nothing more comes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(mock.received().len(), 1);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_supplier_is_retried_on_the_schedule_with_the_same_webhook_id() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = returnbridge_tests::spawn_app_with_clock(clock.clone()).await;
+    let mock = MockSupplier::start(Behaviour::Script(vec![
+        (503, Vec::new()),
+        (429, vec![("retry-after".into(), "3600".into())]),
+    ]))
+    .await;
+    let (key, supplier, secret) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+
+    // First attempt: 503, retried 5 s (±20%) later by the server's clock.
+    mock.wait_for(1).await;
+    let first = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert_eq!(first[0].outcome, AttemptOutcome::HttpStatus(503));
+    let wait = first[0].next_attempt_at.unwrap() - first[0].started_at;
+    assert!((4_000..=6_100).contains(&wait.num_milliseconds()), "{wait}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(mock.received().len(), 1, "not before its time");
+
+    // Second: a 429 asking for an hour, clamped to twice the 5 min base.
+    clock.advance(chrono::Duration::seconds(7));
+    mock.wait_for(2).await;
+    let second = attempts(&app, "acme", &authorized.return_id, 2).await;
+    assert_eq!(second[1].outcome, AttemptOutcome::HttpStatus(429));
+    let wait = second[1].next_attempt_at.unwrap() - second[1].started_at;
+    assert!((599..=601).contains(&wait.num_seconds()), "{wait}");
+
+    // Third: delivered.
+    clock.advance(chrono::Duration::seconds(601));
+    let all = mock.wait_for(3).await;
+    let third = attempts(&app, "acme", &authorized.return_id, 3).await;
+    assert!(third[2].delivered);
+    assert_eq!(
+        third.iter().map(|a| a.attempt_no).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let ids: Vec<_> = all
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let numbers: Vec<_> = all
+        .iter()
+        .map(|r| verified(r, &secret)["data"]["attempt"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, vec![1, 2, 3]);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_supplier_does_not_hold_up_another_suppliers_deliveries() {
+    let app = spawn_app().await;
+    let hanging = MockSupplier::start(Behaviour::Hang).await;
+    let healthy = MockSupplier::accepting().await;
+    let (key, stuck, _) = seller_with_webhook_supplier(&app, "acme", &hanging.url()).await;
+    // More requests than the hanging supplier's concurrency limit: its queue is full.
+    for order in 0..20 {
+        authorize(&app, &key, changed_mind(&stuck, &format!("STUCK-{order}"))).await;
+    }
+    hanging.wait_for(16).await;
+    let (other_key, fine, _) = seller_with_webhook_supplier(&app, "globex", &healthy.url()).await;
+    let started = std::time::Instant::now();
+    authorize(&app, &other_key, changed_mind(&fine, "FINE-1")).await;
+    healthy.wait_for(1).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        hanging.received().len(),
+        16,
+        "at most 16 in flight per supplier"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_destinations_are_refused_unless_allowed() {
+    let app = spawn_app_configured(
+        FreshStore::create().await,
+        Arc::new(returnbridge_core::clock::SystemClock),
+        |settings| settings.gateway.allow_private_destinations = false,
+    )
+    .await;
+    let mock = MockSupplier::accepting().await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+    let recorded = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert_eq!(recorded[0].outcome, AttemptOutcome::DestinationRefused);
+    assert!(!recorded[0].delivered);
+    assert!(
+        recorded[0].response_excerpt.contains("loopback"),
+        "{:?}",
+        recorded[0]
+    );
+    assert!(mock.received().is_empty());
+    app.stop().await.unwrap();
+}
