@@ -196,3 +196,98 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
         body,
     })
 }
+
+/// A mock `SupplierInbox` gRPC server on `127.0.0.1:0`: keeps every request and answers each with the
+/// next code of its script (OK once the script runs out).
+pub struct MockInbox {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<returnbridge_proto::v1::ReceiveReturnRequestRequest>>>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Inbox {
+    received: Arc<Mutex<Vec<returnbridge_proto::v1::ReceiveReturnRequestRequest>>>,
+    script: Arc<Mutex<Vec<tonic::Code>>>,
+}
+
+#[tonic::async_trait]
+impl returnbridge_proto::v1::supplier_inbox_server::SupplierInbox for Inbox {
+    async fn receive_return_request(
+        &self,
+        request: tonic::Request<returnbridge_proto::v1::ReceiveReturnRequestRequest>,
+    ) -> Result<tonic::Response<returnbridge_proto::v1::ReceiveReturnRequestResponse>, tonic::Status>
+    {
+        self.received.lock().unwrap().push(request.into_inner());
+        let code = {
+            let mut script = self.script.lock().unwrap();
+            if script.is_empty() {
+                tonic::Code::Ok
+            } else {
+                script.remove(0)
+            }
+        };
+        if code == tonic::Code::Ok {
+            Ok(tonic::Response::new(
+                returnbridge_proto::v1::ReceiveReturnRequestResponse {
+                    acknowledged: false,
+                },
+            ))
+        } else {
+            Err(tonic::Status::new(code, "scripted failure"))
+        }
+    }
+}
+
+impl MockInbox {
+    /// Starts one answering with `codes` in turn, then OK.
+    pub async fn start(codes: &[tonic::Code]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind inbox");
+        let addr = listener.local_addr().expect("inbox addr");
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let inbox = Inbox {
+            received: received.clone(),
+            script: Arc::new(Mutex::new(codes.to_vec())),
+        };
+        let task = tokio::spawn(async move {
+            let _ = tonic::transport::Server::builder()
+                .add_service(
+                    returnbridge_proto::v1::supplier_inbox_server::SupplierInboxServer::new(inbox),
+                )
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+                .await;
+        });
+        Self {
+            addr,
+            received,
+            task,
+        }
+    }
+
+    /// The endpoint to give the supplier.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits (up to 15 s) until at least `n` requests arrived, and returns them all.
+    pub async fn wait_for(
+        &self,
+        n: usize,
+    ) -> Vec<returnbridge_proto::v1::ReceiveReturnRequestRequest> {
+        for _ in 0..300 {
+            let got = self.received.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the mock inbox got fewer than {n} requests");
+    }
+}
+
+impl Drop for MockInbox {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

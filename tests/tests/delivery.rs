@@ -9,7 +9,7 @@ use returnbridge_domain::ids::{ReturnId, TenantId};
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::{AttemptOutcome, DeliveryAttempt};
 use returnbridge_tests::fixtures::{authorize, changed_mind, terms, ts};
-use returnbridge_tests::supplier_mock::{Behaviour, MockSupplier, Received};
+use returnbridge_tests::supplier_mock::{Behaviour, MockInbox, MockSupplier, Received};
 use returnbridge_tests::{Auth, FreshStore, TestApp, spawn_app, spawn_app_configured};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,15 +21,24 @@ async fn seller_with_webhook_supplier(
     tenant: &str,
     url: &str,
 ) -> (String, String, String) {
+    let connector = pb::supplier::Connector::Webhook(pb::WebhookConnector { url: url.into() });
+    seller_with_supplier_at(app, tenant, connector).await
+}
+
+/// A seller of `tenant` and a supplier with `connector` under the standard terms: the seller's key,
+/// the supplier's id and its signing secret.
+async fn seller_with_supplier_at(
+    app: &TestApp,
+    tenant: &str,
+    connector: pb::supplier::Connector,
+) -> (String, String, String) {
     let key = app.seller_key(tenant).await;
     let mut contracts = app.contracts(Auth::key(&key));
     let created = contracts
         .create_supplier(pb::CreateSupplierRequest {
             supplier: Some(pb::Supplier {
                 display_name: "Mock Supply".into(),
-                connector: Some(pb::supplier::Connector::Webhook(pb::WebhookConnector {
-                    url: url.into(),
-                })),
+                connector: Some(connector),
                 ..Default::default()
             }),
         })
@@ -233,5 +242,76 @@ async fn private_destinations_are_refused_unless_allowed() {
         recorded[0]
     );
     assert!(mock.received().is_empty());
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_supplier_gets_the_request_with_the_message_id_and_is_retried_after_a_failure() {
+    let app = spawn_app().await;
+    let inbox = MockInbox::start(&[tonic::Code::Unavailable]).await;
+    let connector = pb::supplier::Connector::Grpc(pb::GrpcConnector {
+        endpoint: inbox.endpoint(),
+    });
+    let (key, supplier, _) = seller_with_supplier_at(&app, "acme", connector).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+
+    let first = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert_eq!(
+        first[0].outcome,
+        AttemptOutcome::GrpcCode(tonic::Code::Unavailable as i32)
+    );
+    // The second attempt follows the 5 s (±20%) retry.
+    let got = inbox.wait_for(2).await;
+    let both = attempts(&app, "acme", &authorized.return_id, 2).await;
+    assert!(both[1].delivered, "{both:?}");
+    assert_eq!(both[1].outcome, AttemptOutcome::GrpcCode(0));
+    let message_id = first[0].message_id.to_string();
+    assert_eq!(
+        got.iter()
+            .map(|r| (r.request_id.as_str(), r.attempt))
+            .collect::<Vec<_>>(),
+        vec![(message_id.as_str(), 1), (message_id.as_str(), 2)]
+    );
+    assert_eq!(got[0].seller_id, "acme");
+    assert_eq!(got[0].supplier_id, supplier);
+    assert!(got[1].send_time.is_some());
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_failures_in_a_row_open_the_breaker_and_later_messages_wait_without_an_attempt() {
+    let app = spawn_app().await;
+    let failing = MockSupplier::answering(&[500; 10]).await;
+    let healthy = MockSupplier::accepting().await;
+    let (key, broken, _) = seller_with_webhook_supplier(&app, "acme", &failing.url()).await;
+    let mut returns = Vec::new();
+    for order in 0..5 {
+        let r = authorize(
+            &app,
+            &key,
+            changed_mind(&broken, &format!("BROKEN-{order}")),
+        )
+        .await;
+        attempts(&app, "acme", &r.return_id, 1).await;
+        returns.push(r);
+    }
+    // Open: the sixth message is neither sent nor counted.
+    let sixth = authorize(&app, &key, changed_mind(&broken, "BROKEN-5")).await;
+    let (other_key, fine, _) = seller_with_webhook_supplier(&app, "globex", &healthy.url()).await;
+    authorize(&app, &other_key, changed_mind(&fine, "FINE-1")).await;
+    healthy.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(failing.received().len(), 5);
+    let tenant = TenantId::parse("acme").unwrap();
+    let held = app
+        .store
+        .attempts_for_return(&tenant, ReturnId::parse(&sixth.return_id).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        held.iter()
+            .all(|a| a.outcome == AttemptOutcome::BreakerOpen),
+        "{held:?}"
+    );
     app.stop().await.unwrap();
 }
