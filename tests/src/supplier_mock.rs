@@ -41,7 +41,7 @@ impl Received {
 /// How the mock answers.
 #[derive(Debug, Clone)]
 pub enum Behaviour {
-    /// These statuses in turn (each with these extra headers), then 204.
+    /// These statuses in turn (each with these extra headers), then 204. Status 0 never answers.
     Script(Vec<(u16, Vec<(String, String)>)>),
     /// Reads the request and never answers.
     Hang,
@@ -92,18 +92,20 @@ impl MockSupplier {
                         return;
                     };
                     kept.lock().unwrap().push(request);
-                    if hang {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
-                        return;
-                    }
                     let (status, headers) = {
                         let mut script = script.lock().unwrap();
-                        if script.is_empty() {
+                        if hang {
+                            (0, Vec::new())
+                        } else if script.is_empty() {
                             (204, Vec::new())
                         } else {
                             script.remove(0)
                         }
                     };
+                    if status == 0 {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        return;
+                    }
                     let mut head = format!(
                         "HTTP/1.1 {status} Mock\r\nconnection: close\r\ncontent-length: 2\r\n"
                     );

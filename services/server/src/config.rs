@@ -66,6 +66,9 @@ pub struct GatewaySettings {
     pub concurrency_per_supplier: usize,
     /// Seconds to wait before each retry; past the last, the message has failed. Spread by ±20%.
     pub retry_schedule_secs: Vec<u64>,
+    /// How long a claim holds its outbox rows, in seconds: past it, a row whose dispatcher died is
+    /// delivered by another. Longer than an attempt, so a live dispatcher's rows are never taken.
+    pub lease_secs: u64,
 }
 
 impl GatewaySettings {
@@ -90,6 +93,7 @@ impl GatewaySettings {
                     .collect(),
             ),
             allow_private_destinations: self.allow_private_destinations,
+            lease: Duration::from_secs(self.lease_secs),
             ..defaults
         }
     }
@@ -229,6 +233,7 @@ impl Default for Settings {
                 attempt_timeout_ms: 10_000,
                 concurrency_per_supplier: 16,
                 retry_schedule_secs: vec![5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+                lease_secs: 300,
             },
         }
     }
@@ -289,6 +294,11 @@ impl Settings {
                 "gateway.concurrency_per_supplier",
                 g.concurrency_per_supplier >= 1,
                 "at least 1",
+            ),
+            (
+                "gateway.lease_secs",
+                g.lease_secs.saturating_mul(1000) > g.attempt_timeout_ms,
+                "longer than gateway.attempt_timeout_ms",
             ),
             (
                 "server.request_timeout_secs",
