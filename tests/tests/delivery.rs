@@ -315,3 +315,46 @@ async fn five_failures_in_a_row_open_the_breaker_and_later_messages_wait_without
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
+    let app = spawn_app().await;
+    let elsewhere = MockSupplier::accepting().await;
+    let mock = MockSupplier::start(Behaviour::Script(vec![(
+        307,
+        vec![("location".into(), elsewhere.url())],
+    )]))
+    .await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+    let recorded = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert_eq!(recorded[0].outcome, AttemptOutcome::HttpStatus(307));
+    assert!(!recorded[0].delivered);
+    assert!(recorded[0].next_attempt_at.is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(elsewhere.received().is_empty(), "the redirect was followed");
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_without_an_answer_in_time_is_a_timeout_retried_no_sooner_than_a_minute() {
+    let app = spawn_app_configured(
+        FreshStore::create().await,
+        Arc::new(returnbridge_core::clock::SystemClock),
+        |settings| settings.gateway.attempt_timeout_ms = 300,
+    )
+    .await;
+    let mock = MockSupplier::start(Behaviour::Hang).await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+    let recorded = attempts(&app, "acme", &authorized.return_id, 1).await;
+    assert_eq!(recorded[0].outcome, AttemptOutcome::Timeout);
+    assert!(
+        (300..2000).contains(&recorded[0].duration_ms),
+        "{:?}",
+        recorded[0]
+    );
+    let wait = recorded[0].next_attempt_at.unwrap() - recorded[0].started_at;
+    assert!(wait >= chrono::Duration::seconds(60), "{wait}");
+    app.stop().await.unwrap();
+}
