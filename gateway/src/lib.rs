@@ -1,13 +1,15 @@
 //! The supplier gateway: the dispatcher that delivers the outbox to suppliers (`dispatcher.rs`)
 //! through each supplier's tower stack (`stack/`) and its connector (`webhook.rs`,
 //! `grpc_connector.rs`), retried on a schedule (`retry.rs`) to public addresses only
-//! (`destination.rs`); and the endpoint suppliers call back on (below). The SLA clock lands here
+//! (`destination.rs`); DeliveryService, where sellers read the attempts and redeliver
+//! (`deliveries.rs`); and the endpoint suppliers call back on (below). The SLA clock lands here
 //! with its issue.
 
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod connector;
+pub mod deliveries;
 pub mod destination;
 pub mod dispatcher;
 pub mod grpc_connector;
@@ -56,7 +58,7 @@ impl SupplierCallbacks {
 
 /// A refused key, answered as the seller API answers it: the code, and `ErrorInfo` with the reason.
 /// The callbacks' other errors join this mapping when they get real handlers (the gateway issue).
-fn refused(e: AuthError) -> Status {
+pub(crate) fn refused(e: AuthError) -> Status {
     let (code, reason, message) = match e {
         AuthError::Unauthenticated { reason, message } => (Code::Unauthenticated, reason, message),
         AuthError::MissingScope { scope } => (

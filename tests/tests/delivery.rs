@@ -358,3 +358,108 @@ async fn an_attempt_without_an_answer_in_time_is_a_timeout_retried_no_sooner_tha
     assert!(wait >= chrono::Duration::seconds(60), "{wait}");
     app.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_retries_ran_out_is_listed_and_redelivered_under_the_same_id() {
+    use returnbridge_proto::v1::delivery_service_client::DeliveryServiceClient;
+    use returnbridge_proto::v1::list_delivery_attempts_request::Subject;
+    // No retries: the first failure is final.
+    let app = spawn_app_configured(
+        FreshStore::create().await,
+        Arc::new(returnbridge_core::clock::SystemClock),
+        |settings| settings.gateway.retry_schedule_secs = Vec::new(),
+    )
+    .await;
+    let mock = MockSupplier::answering(&[500]).await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+    attempts(&app, "acme", &authorized.return_id, 1).await;
+
+    let mut deliveries =
+        DeliveryServiceClient::with_interceptor(app.channel.clone(), Auth::key(&key));
+    let list = |subject| pb::ListDeliveryAttemptsRequest {
+        subject: Some(subject),
+        ..Default::default()
+    };
+    let by_return = deliveries
+        .list_delivery_attempts(list(Subject::ReturnId(authorized.return_id.clone())))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_return.attempts.len(), 1);
+    let failed = &by_return.attempts[0];
+    assert_eq!(
+        (
+            failed.outcome,
+            failed.status_code,
+            failed.delivered,
+            failed.attempt
+        ),
+        (pb::DeliveryOutcome::HttpStatus as i32, 500, false, 1)
+    );
+    assert_eq!(failed.next_attempt_time, None, "no retries left");
+    assert_eq!(
+        (failed.return_id.as_str(), failed.supplier_id.as_str()),
+        (authorized.return_id.as_str(), supplier.as_str())
+    );
+    let by_supplier = deliveries
+        .list_delivery_attempts(list(Subject::SupplierId(supplier.clone())))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_supplier.attempts, by_return.attempts);
+
+    // Another seller cannot see or redeliver it.
+    let other = app.seller_key("globex").await;
+    let mut theirs =
+        DeliveryServiceClient::with_interceptor(app.channel.clone(), Auth::key(&other));
+    let seen = theirs
+        .list_delivery_attempts(list(Subject::ReturnId(authorized.return_id.clone())))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(seen.attempts.is_empty());
+    let refused = theirs
+        .redeliver_request(pb::RedeliverRequestRequest {
+            request_id: failed.request_id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+    assert_eq!(returnbridge_tests::reason(&refused), "DELIVERY_NOT_FOUND");
+    let malformed = deliveries
+        .redeliver_request(pb::RedeliverRequestRequest {
+            request_id: "not-a-uuid".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        returnbridge_tests::violated_fields(&malformed),
+        vec!["request_id"]
+    );
+
+    deliveries
+        .redeliver_request(pb::RedeliverRequestRequest {
+            request_id: failed.request_id.clone(),
+        })
+        .await
+        .unwrap();
+    let got = mock.wait_for(2).await;
+    assert_eq!(got[1].header("webhook-id"), failed.request_id);
+    assert_eq!(got[1].json()["data"]["attempt"], 2);
+    let after = attempts(&app, "acme", &authorized.return_id, 2).await;
+    assert!(after[1].delivered);
+    let again = deliveries
+        .redeliver_request(pb::RedeliverRequestRequest {
+            request_id: failed.request_id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.code(),
+        tonic::Code::NotFound,
+        "a delivered request is not redelivered"
+    );
+    app.stop().await.unwrap();
+}

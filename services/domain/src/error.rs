@@ -150,6 +150,8 @@ named_enum!(
         VersionConflict => "VERSION_CONFLICT",
         /// INVALID_ARGUMENT: the idempotency key was used for a different request.
         IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        /// NOT_FOUND: the tenant has no failed supplier request with this id to redeliver.
+        DeliveryNotFound => "DELIVERY_NOT_FOUND",
         /// UNAVAILABLE: the database cannot be reached; `RetryInfo` says when to retry.
         DatabaseUnavailable => "DATABASE_UNAVAILABLE",
     }

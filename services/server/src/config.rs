@@ -13,7 +13,7 @@ use std::path::Path;
 pub enum Role {
     /// The seller-facing API and the supplier gateway in one process (the embedded default).
     All,
-    /// ContractService, ReturnService, LiabilityService, SlaService.
+    /// ContractService, ReturnService, LiabilityService, SlaService, DeliveryService.
     Api,
     /// SupplierCallbackService and the outbox dispatcher (the SLA clock as it lands).
     Gateway,
