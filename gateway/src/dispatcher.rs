@@ -123,20 +123,37 @@ impl Dispatcher {
             "dispatcher started"
         );
         let mut signal: Option<Box<dyn OutboxSignal>> = None;
+        // Claims failed in a row: an outage is logged once, not every poll.
+        let mut failing = 0u32;
         while !background.is_stopping() {
             if signal.is_none() {
                 signal = match self.store.outbox_signal().await {
                     Ok(s) => Some(s),
-                    Err(e) => {
+                    Err(e) if failing == 0 => {
                         tracing::warn!(error = %e, "no outbox signal; polling only");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "still no outbox signal");
                         None
                     }
                 };
             }
             let claimed = match self.claim_round(&background).await {
-                Ok(n) => n,
+                Ok(n) => {
+                    if failing > 0 {
+                        tracing::info!(failed_rounds = failing, "claiming outbox rows works again");
+                    }
+                    failing = 0;
+                    n
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "claiming outbox rows failed; retrying");
+                    if failing == 0 {
+                        tracing::warn!(error = %e, "claiming outbox rows failed; retrying every poll");
+                    } else {
+                        tracing::debug!(error = %e, "claiming outbox rows failed again");
+                    }
+                    failing = failing.saturating_add(1);
                     0
                 }
             };
