@@ -1,21 +1,19 @@
 //! DeliveryService: the seller's operators read every delivery attempt (per return or per supplier)
 //! and redeliver a request whose retries ran out. A thin adapter over the store's outbox API.
 
-use crate::refused;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use returnbridge_convert::error::ApiError;
 use returnbridge_core::auth::Authenticator;
 use returnbridge_core::clock::Clock;
-use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ReturnId, SupplierId};
+use returnbridge_domain::{DomainError, Resource, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::delivery_service_server::DeliveryService;
-use returnbridge_store::{AttemptOutcome, DeliveryAttempt, Store, StoreError};
-use std::collections::HashMap;
+use returnbridge_store::{AttemptOutcome, DeliveryAttempt, Store};
 use std::sync::Arc;
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic::{Request, Response, Status};
 
 /// Page size when the caller sends none.
 const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -50,7 +48,7 @@ impl DeliveryApi {
             .auth
             .authorize(authorization, scope)
             .await
-            .map_err(refused)?;
+            .map_err(status)?;
         tracing::Span::current().record("tenant", principal.tenant.as_str());
         Ok(principal.tenant)
     }
@@ -125,18 +123,11 @@ impl DeliveryService for DeliveryApi {
             .await
             .map_err(store_error)?;
         if !redelivered {
-            let mut metadata = HashMap::new();
-            metadata.insert("id".to_owned(), raw);
-            let details = ErrorDetails::with_error_info(
-                ErrorReason::DeliveryNotFound.as_str(),
-                "returnbridge",
-                metadata,
-            );
-            return Err(Status::with_error_details(
-                Code::NotFound,
-                "no failed supplier request with this id",
-                details,
-            ));
+            // Not the tenant's, never sent, or not failed: nothing to redeliver.
+            return Err(status(DomainError::NotFound {
+                resource: Resource::SupplierRequest,
+                id: raw,
+            }));
         }
         tracing::info!(request_id = %id, "redelivery requested");
         Ok(Response::new(pb::RedeliverRequestResponse {}))
@@ -156,41 +147,20 @@ fn decode_token(token: &str) -> Result<Option<i64>, Status> {
         .ok_or_else(|| invalid("page_token", "is not a token from a previous page"))
 }
 
-/// INVALID_ARGUMENT naming the field, as the seller API answers it.
+/// INVALID_ARGUMENT naming the field, through the one error mapping.
 fn invalid(field: &str, description: &str) -> Status {
-    let mut details = ErrorDetails::with_error_info(
-        ErrorReason::InvalidArgument.as_str(),
-        "returnbridge",
-        HashMap::new(),
-    );
-    details.add_bad_request_violation(field, description);
-    Status::with_error_details(
-        Code::InvalidArgument,
-        format!("invalid request: {field}: {description}"),
-        details,
-    )
+    let mut v = Violations::default();
+    v.add(field, description);
+    status(DomainError::InvalidArgument(v))
 }
 
-fn store_error(e: StoreError) -> Status {
-    match e {
-        StoreError::Unavailable(e) => {
-            tracing::warn!(error = %e, "database unavailable");
-            let details = ErrorDetails::with_error_info(
-                ErrorReason::DatabaseUnavailable.as_str(),
-                "returnbridge",
-                HashMap::new(),
-            );
-            Status::with_error_details(
-                Code::Unavailable,
-                "the database is unavailable; retry later",
-                details,
-            )
-        }
-        e => {
-            tracing::error!(error = ?e, "internal error");
-            Status::internal("internal error")
-        }
-    }
+/// Any refusal, answered as every other service answers it.
+fn status(e: impl Into<ApiError>) -> Status {
+    Status::from(e.into())
+}
+
+fn store_error(e: returnbridge_store::StoreError) -> Status {
+    status(e)
 }
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {

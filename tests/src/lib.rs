@@ -269,6 +269,11 @@ impl TestApp {
         (record.id, generated.secret)
     }
 
+    /// The database the server runs on.
+    pub fn database_url(&self) -> &str {
+        &self._fresh.url
+    }
+
     /// A seller key with every seller scope.
     pub async fn seller_key(&self, tenant: &str) -> String {
         self.key_with(tenant, None, &Scope::SELLER_DEFAULT).await.1

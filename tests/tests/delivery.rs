@@ -426,7 +426,10 @@ async fn a_request_whose_retries_ran_out_is_listed_and_redelivered_under_the_sam
         .await
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::NotFound);
-    assert_eq!(returnbridge_tests::reason(&refused), "DELIVERY_NOT_FOUND");
+    assert_eq!(
+        returnbridge_tests::reason(&refused),
+        "SUPPLIER_REQUEST_NOT_FOUND"
+    );
     let malformed = deliveries
         .redeliver_request(pb::RedeliverRequestRequest {
             request_id: "not-a-uuid".into(),

@@ -7,19 +7,21 @@
 
 mod contract_service;
 pub mod contracts;
-pub mod convert;
-pub mod error;
-pub mod idempotency;
+pub use returnbridge_convert as convert;
+pub use returnbridge_convert::error;
+pub use returnbridge_convert::idempotency;
 mod liability;
 pub mod paging;
 pub mod returns;
 mod unimplemented;
 
 use error::ApiError;
+use returnbridge_convert::render::ProtoRender;
 use returnbridge_core::auth::{Authenticator, Principal};
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::Background;
 use returnbridge_core::metrics::Metrics;
+use returnbridge_core::returns::Returns;
 use returnbridge_domain::auth::Scope;
 use returnbridge_store::Store;
 use std::sync::Arc;
@@ -45,6 +47,8 @@ pub struct ApiContext {
     pub background: Background,
     /// The process's metrics (the server's call layer records into the same registry).
     pub metrics: Metrics,
+    /// The return use cases.
+    pub returns: Returns,
 }
 
 impl ApiContext {
@@ -53,6 +57,7 @@ impl ApiContext {
         Self {
             events: Arc::new(tokio::sync::Notify::new()),
             auth: Authenticator::new(store.clone()),
+            returns: Returns::new(store.clone(), clock.clone(), Arc::new(ProtoRender)),
             store,
             clock,
             background: Background::default(),

@@ -1,6 +1,6 @@
 //! Returnbridge's application layer: what the api and the gateway share, with no transport. The
-//! clock, API key authentication and scopes, the background jobs with their shutdown, and the
-//! Prometheus metrics. The tonic services in `returnbridge-api` and `returnbridge-gateway` are
+//! return use cases (`returns`), the clock, API key authentication and scopes, the background jobs
+//! with their shutdown, and the Prometheus metrics. The tonic services in `returnbridge-api` and `returnbridge-gateway` are
 //! adapters over it.
 
 // A failure is an error the caller sees, never a panic in the server.
@@ -10,3 +10,4 @@ pub mod auth;
 pub mod clock;
 pub mod jobs;
 pub mod metrics;
+pub mod returns;

@@ -107,6 +107,8 @@ impl Currency {
     }
 }
 
+serde_as_text!(Currency);
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

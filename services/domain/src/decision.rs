@@ -5,6 +5,8 @@ use crate::contract::{ContractTerms, ListingDataOwner, TransitDamageParty};
 use crate::order::ReturnReason;
 use crate::statute::Jurisdiction;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 named_enum!(
@@ -132,14 +134,15 @@ named_enum!(
 );
 
 /// The rule a reason rests on, precise enough to look up later.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Clause {
     /// A term of a contract version: `contract v3 return_window_days=14`.
     Contract {
         /// The version decided under.
         version: i64,
         /// The term's name as in docs/design.md's table.
-        term: &'static str,
+        term: Cow<'static, str>,
         /// Its value in that version.
         value: String,
     },
@@ -148,16 +151,16 @@ pub enum Clause {
         /// Whose law.
         jurisdiction: Jurisdiction,
         /// The profile version decided under.
-        profile_version: &'static str,
+        profile_version: Cow<'static, str>,
         /// The provision.
-        citation: &'static str,
+        citation: Cow<'static, str>,
         /// What it says, briefly (`withdrawal 14d`).
         summary: String,
     },
     /// A seller setting: `seller return_window_days=30`.
     SellerPolicy {
         /// The setting's name.
-        term: &'static str,
+        term: Cow<'static, str>,
         /// Its value.
         value: String,
     },
@@ -189,7 +192,7 @@ impl fmt::Display for Clause {
 }
 
 /// One reason of a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionReason {
     /// Stable code.
     pub code: ReasonCode,
@@ -200,7 +203,7 @@ pub struct DecisionReason {
 }
 
 /// When things are due, counted from the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Deadlines {
     /// The customer must ship by then (authorized returns that need shipping).
     pub customer_ship_by: Option<DateTime<Utc>>,
@@ -211,7 +214,7 @@ pub struct Deadlines {
 }
 
 /// The decision on a return request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Authorized, pending the supplier, or rejected.
     pub outcome: Outcome,
@@ -235,7 +238,7 @@ pub struct Decision {
     /// The contract version decided under.
     pub contract_version: i64,
     /// The statutory profile version decided under.
-    pub profile_version: &'static str,
+    pub profile_version: Cow<'static, str>,
 }
 
 impl Decision {

@@ -142,7 +142,7 @@ impl<'a> Decider<'a> {
             reasons: self.reasons,
             deadlines,
             contract_version: self.contract.version,
-            profile_version: self.profile.version,
+            profile_version: self.profile.version.into(),
         }
     }
 
@@ -157,7 +157,7 @@ impl<'a> Decider<'a> {
     fn term(&self, term: &'static str, value: impl ToString) -> Clause {
         Clause::Contract {
             version: self.contract.version,
-            term,
+            term: term.into(),
             value: value.to_string(),
         }
     }
@@ -165,8 +165,8 @@ impl<'a> Decider<'a> {
     fn statute(&self, citation: &'static str, summary: String) -> Clause {
         Clause::Statute {
             jurisdiction: self.profile.jurisdiction,
-            profile_version: self.profile.version,
-            citation,
+            profile_version: self.profile.version.into(),
+            citation: citation.into(),
             summary,
         }
     }
@@ -238,7 +238,7 @@ impl<'a> Decider<'a> {
 
     fn accept_by_seller_policy(&mut self, days: u32, ends: DateTime<Utc>) -> Verdict {
         let clause = Clause::SellerPolicy {
-            term: "return_window_days",
+            term: "return_window_days".into(),
             value: days.to_string(),
         };
         let detail = self.window_detail("the seller accepts returns", ends);

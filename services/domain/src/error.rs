@@ -133,6 +133,8 @@ named_enum!(
         ContractNotFound => "CONTRACT_NOT_FOUND",
         /// NOT_FOUND: no such return for this tenant.
         ReturnNotFound => "RETURN_NOT_FOUND",
+        /// NOT_FOUND: no such supplier request addressed to the calling supplier.
+        SupplierRequestNotFound => "SUPPLIER_REQUEST_NOT_FOUND",
         /// FAILED_PRECONDITION: no contract version was in effect at the order time.
         NoContractInEffect => "NO_CONTRACT_IN_EFFECT",
         /// FAILED_PRECONDITION: the return's status does not allow the change (metadata
@@ -146,12 +148,16 @@ named_enum!(
         ReturnRejected => "RETURN_REJECTED",
         /// FAILED_PRECONDITION: the return's ship-by deadline has not passed.
         ReturnNotOverdue => "RETURN_NOT_OVERDUE",
+        /// FAILED_PRECONDITION: the supplier request was answered already, differently.
+        AlreadyAnswered => "ALREADY_ANSWERED",
+        /// FAILED_PRECONDITION: the supplier request no longer takes answers (handed to the backup).
+        RequestSuperseded => "REQUEST_SUPERSEDED",
+        /// FAILED_PRECONDITION: the answer does not fit the request's kind (a decision on a NOTICE).
+        RequestKindMismatch => "REQUEST_KIND_MISMATCH",
         /// ABORTED: `expected_version` is stale (metadata `expected_version`, `current_version`).
         VersionConflict => "VERSION_CONFLICT",
         /// INVALID_ARGUMENT: the idempotency key was used for a different request.
         IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-        /// NOT_FOUND: the tenant has no failed supplier request with this id to redeliver.
-        DeliveryNotFound => "DELIVERY_NOT_FOUND",
         /// UNAVAILABLE: the database cannot be reached; `RetryInfo` says when to retry.
         DatabaseUnavailable => "DATABASE_UNAVAILABLE",
     }
@@ -166,6 +172,8 @@ pub enum Resource {
     Contract,
     /// A return.
     Return,
+    /// A request forwarded to a supplier.
+    SupplierRequest,
 }
 
 impl Resource {
@@ -175,6 +183,7 @@ impl Resource {
             Resource::Supplier => "supplier",
             Resource::Contract => "contract",
             Resource::Return => "return",
+            Resource::SupplierRequest => "supplier request",
         }
     }
 
@@ -184,6 +193,7 @@ impl Resource {
             Resource::Supplier => ErrorReason::SupplierNotFound,
             Resource::Contract => ErrorReason::ContractNotFound,
             Resource::Return => ErrorReason::ReturnNotFound,
+            Resource::SupplierRequest => ErrorReason::SupplierRequestNotFound,
         }
     }
 }

@@ -32,6 +32,8 @@ impl TenantId {
     }
 }
 
+serde_as_text!(TenantId);
+
 impl fmt::Display for TenantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -74,6 +76,8 @@ macro_rules! uuid_id {
                 self.0.fmt(f)
             }
         }
+
+        serde_as_text!($name);
     };
 }
 

@@ -46,7 +46,7 @@ mod types;
 pub use types::{Component, LiabilityFault, Party, Rule};
 
 /// One line of goods given in exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExchangeLine {
     /// The new goods.
     pub sku: Sku,
@@ -58,7 +58,7 @@ pub struct ExchangeLine {
 
 /// How the return is resolved. The split of the returned goods' value is the same for every
 /// resolution that takes goods back; the resolution decides what the customer receives for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Resolution {
     /// Money back.
     Refund,
@@ -367,7 +367,7 @@ fn check(input: &SplitInput<'_>) -> Result<(), LiabilityError> {
     }
     if d.profile_version != input.profile.version {
         return Err(LiabilityError::VersionMismatch {
-            decided: d.profile_version.to_owned(),
+            decided: d.profile_version.to_string(),
             given: input.profile.version.to_owned(),
         });
     }
@@ -454,4 +454,4 @@ fn split_two(total: Money, first: Money, second: Money) -> Result<(Money, Money)
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -21,6 +21,7 @@ pub mod money;
 pub mod order;
 pub mod order_input;
 pub mod period;
+pub mod returns;
 pub mod statute;
 pub mod supplier;
 

@@ -25,7 +25,7 @@ pub enum MoneyError {
 
 /// An amount of one currency in its minor units (cents, fils, yen). Never a float. Signed, so that a
 /// settlement net can be negative; request validation is where "no negative price" is enforced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Money {
     /// The ISO 4217 currency.
     pub currency: Currency,

@@ -35,5 +35,27 @@ macro_rules! named_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        serde_as_text!($name);
+    };
+}
+
+/// Stores a value as its text (`Display`) and reads it back through its `parse`, so a stored
+/// document holds the same names as the API and an invalid stored value fails to load instead of
+/// slipping past the checks every value passed at the edge.
+macro_rules! serde_as_text {
+    ($name:ty) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                <$name>::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }

@@ -48,6 +48,8 @@ macro_rules! text_newtype {
                 f.write_str(&self.0)
             }
         }
+
+        serde_as_text!($name);
     };
 }
 
@@ -213,8 +215,18 @@ impl EvidenceUri {
     }
 }
 
+impl fmt::Display for EvidenceUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+serde_as_text!(EvidenceUri);
+serde_as_text!(Category);
+serde_as_text!(ReturnReason);
+
 /// One line of the order as the seller sold it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderLine {
     /// What was sold.
     pub sku: Sku,
@@ -229,7 +241,7 @@ pub struct OrderLine {
 }
 
 /// The facts of the order a return is decided on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderFacts {
     /// The seller's order id.
     pub order_id: OrderRef,
@@ -265,7 +277,7 @@ impl OrderFacts {
 }
 
 /// Units of one SKU being returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReturnItem {
     /// The order line's SKU.
     pub sku: Sku,
@@ -274,7 +286,7 @@ pub struct ReturnItem {
 }
 
 /// A checked return request: every SKU is a line of the order, no SKU twice, no more units than bought.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReturnRequest {
     /// The order.
     pub order: OrderFacts,

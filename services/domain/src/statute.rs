@@ -86,6 +86,8 @@ impl Jurisdiction {
     }
 }
 
+serde_as_text!(Jurisdiction);
+
 impl fmt::Display for Jurisdiction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

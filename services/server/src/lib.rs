@@ -48,5 +48,14 @@ pub async fn open_migrated_store(settings: &Settings) -> anyhow::Result<Arc<dyn 
         .migrate()
         .await
         .map_err(|e| anyhow::anyhow!("migrating {}", e.explain(url)))?;
+    let upgraded = returnbridge_api::returns::upgrade_stored_returns(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("upgrading stored returns: {e}"))?;
+    if upgraded > 0 {
+        tracing::info!(
+            upgraded,
+            "stored returns upgraded to the store's own format"
+        );
+    }
     Ok(store)
 }

@@ -130,7 +130,13 @@ pub async fn run_with(
             DeliveryServiceServer::with_interceptor(deliveries, gate.clone())
         }))
         .add_optional_service(gateway.then(|| {
-            let callbacks = SupplierCallbacks::new(ctx.auth.clone());
+            let callbacks = SupplierCallbacks::new(
+                ctx.auth.clone(),
+                ctx.returns.clone(),
+                ctx.store.clone(),
+                ctx.clock.clone(),
+                ctx.events.clone(),
+            );
             SupplierCallbackServiceServer::with_interceptor(callbacks, gate.clone())
         }));
 

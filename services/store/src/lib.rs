@@ -8,6 +8,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod contracts;
+mod documents;
 mod error;
 mod explain;
 mod keys;
@@ -30,6 +31,7 @@ pub use contracts::{
     ContractStore, NewContractVersion, SettingsChange, SettingsWrite, StoredContract,
     StoredSettings,
 };
+pub use documents::{LEGACY_RETURN_FORMAT, RETURN_FORMAT};
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use liability::{
@@ -41,7 +43,7 @@ pub use outbox::{
 };
 pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{
-    AuthorizePlan, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnRow, ReturnStore,
+    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnStore,
     ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
 };
 pub use sqlite::SqliteStore;

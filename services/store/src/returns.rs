@@ -1,39 +1,28 @@
 //! Returns, their events, the outbox rows they cause, and sales records.
 //!
-//! A return's whole record is a document the api crate owns (the v1 `Return` message); the store
-//! keeps it opaque beside typed copies of the fields it queries on. Every change to a return, its
-//! event and its outbox row are written in one transaction, under a row lock on the return.
+//! A return is the domain's [`Return`], stored as a document the store owns (`documents.rs`) beside
+//! typed copies of the fields queries need. Every change to a return, its event and its outbox row
+//! are written in one transaction, under a row lock on the return.
 
 use crate::{Applied, IdempotencyClaim, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
+use returnbridge_domain::returns::Return;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// A return as stored.
+/// A return stored in an older document format, for the upgrade after migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnRow {
-    /// Its id.
+pub struct LegacyReturn {
+    /// Whose.
+    pub tenant: TenantId,
+    /// Which.
     pub id: ReturnId,
-    /// The supplier handling it.
-    pub supplier: SupplierId,
-    /// The seller's order id.
-    pub order_id: String,
-    /// The return reason's name (`DEFECTIVE`).
-    pub reason: String,
-    /// Where it stands.
-    pub status: ReturnStatus,
-    /// Starts at 1, +1 per change: the optimistic-concurrency token.
-    pub version: i64,
-    /// While AUTHORIZED and awaiting shipment, the deadline the expiry sweep watches.
-    pub ship_by: Option<DateTime<Utc>>,
-    /// When it was authorized (or refused).
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// Its whole record, encoded by the api crate.
+    /// Its format ([`crate::LEGACY_RETURN_FORMAT`]).
+    pub format: String,
+    /// The document as stored.
     pub document: Vec<u8>,
 }
 
@@ -84,7 +73,7 @@ pub struct NewOutboxMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReturn {
     /// The return.
-    pub row: ReturnRow,
+    pub ret: Return,
     /// Its first event.
     pub event: NewEvent,
     /// The supplier's notice or authorization request, unless rejected.
@@ -96,8 +85,8 @@ pub struct NewReturn {
 /// Everything a change to a return writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnUpdate {
-    /// The new state: status, version, ship_by, updated_at and document are written.
-    pub row: ReturnRow,
+    /// The return after the change.
+    pub ret: Return,
     /// The event recording the change.
     pub event: NewEvent,
     /// A message for the supplier, if the change calls for one.
@@ -116,8 +105,7 @@ pub type AuthorizePlan<'a> =
     &'a (dyn Fn(&ReturnedSoFar) -> Result<NewReturn, StoreError> + Send + Sync);
 
 /// Decides, inside the transaction and under the row lock, what a change writes.
-pub type UpdatePlan<'a> =
-    &'a (dyn Fn(&ReturnRow) -> Result<ReturnUpdate, StoreError> + Send + Sync);
+pub type UpdatePlan<'a> = &'a (dyn Fn(&Return) -> Result<ReturnUpdate, StoreError> + Send + Sync);
 
 /// Filters of a return listing; empty means any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,8 +153,8 @@ pub trait ReturnStore: Send + Sync {
         skus: &[String],
         plan: AuthorizePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError>;
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError>;
 
     /// Changes a return under a row lock; NOT_FOUND when the tenant has no such return.
     async fn update_return(
@@ -175,15 +163,15 @@ pub trait ReturnStore: Send + Sync {
         id: ReturnId,
         plan: UpdatePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError>;
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError>;
 
     /// One return of the tenant.
     async fn get_return(
         &self,
         tenant: &TenantId,
         id: ReturnId,
-    ) -> Result<Option<ReturnRow>, StoreError>;
+    ) -> Result<Option<Return>, StoreError>;
 
     /// The tenant's returns matching `filter`, newest first (by creation time, then id), after the
     /// return `after` names, at most `limit`.
@@ -193,7 +181,7 @@ pub trait ReturnStore: Send + Sync {
         filter: &ReturnFilter,
         after: Option<ReturnId>,
         limit: u32,
-    ) -> Result<Vec<ReturnRow>, StoreError>;
+    ) -> Result<Vec<Return>, StoreError>;
 
     /// One return's events after sequence `after_seq`, oldest first.
     async fn list_return_events(
@@ -221,6 +209,29 @@ pub trait ReturnStore: Send + Sync {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(TenantId, ReturnId)>, StoreError>;
+
+    /// The return a supplier request belongs to (every request is queued in the outbox under its
+    /// id), if it is the tenant's.
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: Uuid,
+    ) -> Result<Option<ReturnId>, StoreError>;
+
+    /// Returns with a supplier deadline (ack, decision or credit) still running and due at or before
+    /// `now`, any tenant, earliest deadline first: what the SLA clock acts on.
+    async fn supplier_deadlines_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ReturnId)>, StoreError>;
+
+    /// Returns stored in an older document format, any tenant, at most `limit`.
+    async fn legacy_returns(&self, limit: u32) -> Result<Vec<LegacyReturn>, StoreError>;
+
+    /// Rewrites a return read by [`legacy_returns`](Self::legacy_returns) in today's format, with its
+    /// query columns. False when it was upgraded meanwhile (another replica).
+    async fn upgrade_return(&self, tenant: &TenantId, ret: &Return) -> Result<bool, StoreError>;
 
     /// Stores sales records; a record for the same supplier, SKU and period replaces the earlier one.
     /// Returns (inserted, replaced), or the stored answer when the idempotency key was used before.

@@ -95,11 +95,3 @@ pub(crate) fn stored_precision(t: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
     t.trunc_subsecs(6)
 }
-
-/// A return row with its instants at stored precision, as a later read returns them.
-pub(crate) fn row_precision(mut row: crate::ReturnRow) -> crate::ReturnRow {
-    row.ship_by = row.ship_by.map(stored_precision);
-    row.created_at = stored_precision(row.created_at);
-    row.updated_at = stored_precision(row.updated_at);
-    row
-}

@@ -149,6 +149,9 @@ conformance!(
     the_event_stream_has_no_gaps_under_concurrent_writers,
     a_replayed_change_returns_the_stored_answer_without_a_second_event,
     overdue_returns_are_authorized_ones_past_ship_by_oldest_deadline_first,
+    // the stored document and the SLA clock's columns (conformance/documents.rs)
+    supplier_deadlines_due_are_running_ones_listed_once_earliest_first,
+    returns_in_an_older_format_are_listed_and_upgraded_once,
     // outbox rows (conformance/outbox.rs)
     a_change_writes_its_outbox_row_once_and_a_refusal_writes_none,
     a_change_whose_outbox_row_cannot_be_written_leaves_nothing_behind,
@@ -184,6 +187,9 @@ use units::*;
 #[path = "conformance/changes.rs"]
 mod changes;
 use changes::*;
+#[path = "conformance/documents.rs"]
+mod documents;
+use documents::*;
 #[path = "conformance/outbox.rs"]
 mod outbox;
 use outbox::*;

@@ -9,10 +9,11 @@ use returnbridge_core::auth::generate_api_key;
 use returnbridge_core::clock::SystemClock;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
+use returnbridge_domain::returns::Return;
 use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_server::Settings;
-use returnbridge_store::{NewApiKey, ScratchDatabase, Store};
+use returnbridge_store::{NewApiKey, ReturnFilter, ScratchDatabase, Store};
 use returnbridge_tests::{Auth, fixtures};
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub struct Seed {
 /// these exact bytes, so row sizes (and their compressibility, which decides TOAST) match.
 #[derive(Clone)]
 pub struct Sample {
+    /// A stored authorization, as the store reads it back.
+    pub ret: Return,
     pub document: Vec<u8>,
     pub payload: Vec<u8>,
     pub detail: Vec<u8>,
@@ -196,12 +199,20 @@ impl App {
         const DETAIL: &str = "SELECT detail FROM return_events LIMIT 1";
         const ACTOR: &str = "SELECT actor FROM return_events LIMIT 1";
         const RESPONSE: &str = "SELECT response, request_hash FROM idempotency_records WHERE length(response) > 0 LIMIT 1";
+        let seed = self.seeds.first().context("no seller")?;
+        let ret = self
+            .store
+            .list_returns(&seed.tenant, &ReturnFilter::default(), None, 1)
+            .await?
+            .pop()
+            .context("no stored return")?;
         macro_rules! read {
             ($conn:expr) => {{
                 let mut conn = $conn;
                 let (response, request_hash): (Vec<u8>, Vec<u8>) =
                     sqlx::query_as(RESPONSE).fetch_one(&mut conn).await?;
                 Sample {
+                    ret: ret.clone(),
                     document: sqlx::query_scalar(DOC).fetch_one(&mut conn).await?,
                     payload: sqlx::query_scalar(PAYLOAD).fetch_one(&mut conn).await?,
                     detail: sqlx::query_scalar(DETAIL).fetch_one(&mut conn).await?,

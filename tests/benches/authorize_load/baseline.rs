@@ -11,9 +11,11 @@ use crate::{Args, Backend};
 use chrono::{DateTime, Duration as Days, Utc};
 use returnbridge_domain::ids::{ReturnId, SupplierId};
 use returnbridge_domain::lifecycle::ReturnStatus;
+use returnbridge_domain::order::OrderRef;
+use returnbridge_domain::returns::Return;
 use returnbridge_store::{
-    IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, PgStore, ReturnRow, ReturnedSoFar,
-    SqliteStore, Store, StoreOptions,
+    IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, PgStore, ReturnedSoFar, SqliteStore,
+    Store, StoreOptions,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -62,7 +64,7 @@ pub async fn store_calls(
             let order_id = format!("store-{n}");
             let plan = |_: &ReturnedSoFar| Ok(new_return(&sample, *supplier, &order_id, now));
             let response = sample.response.clone();
-            let encode = move |_: &ReturnRow| Ok(response.clone());
+            let encode = move |_: &Return| Ok(response.clone());
             let key = Uuid::new_v4().to_string();
             store
                 .authorize_return(
@@ -92,17 +94,18 @@ fn new_return(
     now: DateTime<Utc>,
 ) -> NewReturn {
     NewReturn {
-        row: ReturnRow {
-            id: ReturnId::generate(),
-            supplier,
-            order_id: order_id.to_owned(),
-            reason: "CHANGED_MIND".into(),
-            status: ReturnStatus::Authorized,
-            version: 1,
-            ship_by: Some(now + Days::days(14)),
-            created_at: now,
-            updated_at: now,
-            document: sample.document.clone(),
+        ret: {
+            let mut ret = sample.ret.clone();
+            ret.id = ReturnId::generate();
+            ret.supplier = supplier;
+            ret.request.order.supplier = supplier;
+            if let Ok(order) = OrderRef::parse(order_id) {
+                ret.request.order.order_id = order;
+            }
+            ret.ship_by = Some(now + Days::days(14));
+            ret.created_at = now;
+            ret.updated_at = now;
+            ret
         },
         event: NewEvent {
             event_type: "DECIDED".into(),

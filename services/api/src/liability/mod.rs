@@ -6,18 +6,23 @@ mod settlement;
 use crate::ApiContext;
 use crate::contracts::seller_settings;
 use crate::convert::liability::split_to_proto;
+use crate::convert::return_view::return_to_proto;
 use crate::convert::returns::decision_to_proto;
 use crate::error::{ApiError, respond as ok};
 use crate::returns::authorize::{contract_for_order, parse};
 use crate::returns::{return_id, return_not_found};
-use compute::{DecidedUnder, SplitAsk, decided_under, decision_of, split_of};
+use compute::{
+    Assumed, DecidedUnder, decided_under, inspection_outcome, money, quote_split, resolution_ask,
+};
 use prost::Message;
 use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::decision::Outcome;
 use returnbridge_domain::eligibility::decide;
+use returnbridge_domain::liability::Inspection;
 use returnbridge_domain::lifecycle::ReturnStatus;
 use returnbridge_domain::order::ReturnedUnits;
+use returnbridge_domain::returns::{Actor, InspectionOutcome, InspectionReport};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::liability_service_server::LiabilityService;
@@ -61,43 +66,55 @@ impl LiabilityApi {
             resolution: pb::Resolution::Refund as i32,
             ..Default::default()
         });
-        let assumed_outcome = pb::InspectionOutcome::try_from(req.assumed_inspection_outcome).ok();
+        let mut v = Violations::default();
+        let ask = resolution_ask(&spec, "resolution", &mut v);
+        let assumed_label = req
+            .assumed_label_cost
+            .as_ref()
+            .and_then(|m| money(m, "assumed_label_cost", &mut v));
+        let ask = v.finish_with(ask, "resolution")?;
+        let assumed_outcome = inspection_outcome(req.assumed_inspection_outcome);
         match req.subject {
             Some(pb::quote_liability_request::Subject::ReturnId(raw)) => {
                 let id = return_id(&raw, "return_id")?;
-                let row = self
+                let ret = self
                     .ctx
                     .store
                     .get_return(&caller.tenant, id)
                     .await?
                     .ok_or_else(|| return_not_found(id))?;
-                if !QUOTABLE.contains(&row.status) {
+                if !QUOTABLE.contains(&ret.status) {
                     return Err(DomainError::FailedPrecondition {
                         reason: ErrorReason::ReturnNotQuotable,
                         message: format!(
                             "the return is {}: only a return awaiting resolution can be quoted; \
                              GetLiabilitySplit shows a resolved return's final split",
-                            row.status
+                            ret.status
                         ),
                     }
                     .into());
                 }
-                let doc = pb::Return::decode(row.document.as_slice())
-                    .map_err(|e| StoreError::Corrupt(format!("return {id}: {e}")))?;
-                let under = decided_under(&self.ctx, &caller.tenant, &doc).await?;
-                let (parsed, decision) = decision_of(&doc, &under)?;
-                let label = req.assumed_label_cost.as_ref().or(doc.label_cost.as_ref());
-                let ask = SplitAsk {
-                    spec: &spec,
-                    inspection: doc.inspection.as_ref(),
-                    assumed_outcome,
-                    label_cost: label,
-                    field: "resolution",
+                let under = decided_under(&self.ctx, &caller.tenant, &ret).await?;
+                // An assumed outcome keeps the recorded deduction, as re-inspecting would.
+                let inspection = match (assumed_outcome, &ret.inspection) {
+                    (Some(outcome), Some(report)) => InspectionReport {
+                        outcome,
+                        ..report.clone()
+                    }
+                    .for_split(),
+                    (Some(outcome), None) => outcome_only(outcome),
+                    (None, Some(report)) => report.for_split(),
+                    (None, None) => Inspection::Passed,
                 };
-                let split = split_of(&parsed, &decision, &under, &ask)?;
+                let assumed = Assumed {
+                    inspection,
+                    label_cost: assumed_label.or(ret.label_cost),
+                };
+                let split = quote_split(&ret.request, &ret.decision, &under, &ask, &assumed)?;
+                let shown = return_to_proto(&ret);
                 Ok(pb::QuoteLiabilityResponse {
-                    split: Some(split_to_proto(&split, &doc.return_id, true, now)),
-                    decision: doc.decision,
+                    split: Some(split_to_proto(&split, &shown.return_id, true, now)),
+                    decision: shown.decision,
                 })
             }
             Some(pb::quote_liability_request::Subject::Hypothetical(hypothetical)) => {
@@ -125,18 +142,12 @@ impl LiabilityApi {
                 let split = if decision.outcome == Outcome::Rejected {
                     None
                 } else {
-                    let ask = SplitAsk {
-                        spec: &spec,
-                        inspection: None,
-                        assumed_outcome,
-                        label_cost: req
-                            .assumed_label_cost
-                            .as_ref()
-                            .or(hypothetical.label_cost_estimate.as_ref()),
-                        field: "resolution",
+                    let assumed = Assumed {
+                        inspection: assumed_outcome.map_or(Inspection::Passed, outcome_only),
+                        label_cost: assumed_label.or(parsed.label_cost_estimate),
                     };
                     Some(split_to_proto(
-                        &split_of(&parsed, &decision, &under, &ask)?,
+                        &quote_split(&parsed, &decision, &under, &ask, &assumed)?,
                         "",
                         true,
                         now,
@@ -183,6 +194,20 @@ impl LiabilityApi {
 }
 
 /// Violations of the hypothetical request, under its field name in QuoteLiabilityRequest.
+/// An inspection outcome with no report behind it (no deduction recorded).
+fn outcome_only(outcome: InspectionOutcome) -> Inspection {
+    InspectionReport {
+        outcome,
+        items: Vec::new(),
+        damage_deduction: None,
+        note: String::new(),
+        evidence: Vec::new(),
+        inspected_at: chrono::DateTime::UNIX_EPOCH,
+        recorded_by: Actor::system(),
+    }
+    .for_split()
+}
+
 fn prefixed(v: Violations) -> DomainError {
     let mut out = Violations::default();
     out.extend_prefixed("hypothetical", v);

@@ -1,142 +1,50 @@
 //! Every change to an existing return: the lifecycle transitions, evidence and cancellation. Each
-//! runs under the return's row lock, checks `expected_version`, edits the document, and appends its
-//! event in the same transaction.
+//! runs under the return's row lock, checks `expected_version`, changes the return through its own
+//! methods, and appends its event in the same transaction.
 
-use super::document::{Actor, decode, event};
 use super::return_id;
 use crate::ApiContext;
 use crate::convert::contract::instant;
-use crate::convert::returns::status_to_proto;
-use crate::convert::{money_input, timestamp};
+use crate::convert::money_input;
+use crate::convert::return_view::return_to_proto;
 use crate::error::ApiError;
-use crate::idempotency::{Idempotency, idempotency_key, try_answer};
+use crate::idempotency::{Idempotency, answer, idempotency_key, keep};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::auth::Principal;
-use returnbridge_domain::ErrorReason;
+pub(super) use returnbridge_core::returns::{Changed, Edit};
+use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::currency::Currency;
-use returnbridge_domain::ids::{ReturnId, TenantId};
-use returnbridge_domain::lifecycle::{ReturnStatus, Transition};
+use returnbridge_domain::ids::ReturnId;
+use returnbridge_domain::money::Money;
+use returnbridge_domain::order::{ReturnItem, Sku};
 use returnbridge_domain::order_input::MAX_CLOCK_SKEW;
-use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::{NewSettlement, ReturnRow, ReturnUpdate, StoreError};
 use tonic::Request;
 
-/// What one change does to a return.
-pub(super) struct Step {
-    /// The lifecycle move, or `None` for a change that keeps the status (evidence).
-    pub transition: Option<Transition>,
-    /// The event recording it.
-    pub event_type: pb::ReturnEventType,
-    /// The event's detail (none for expiry).
-    pub detail: Option<pb::return_event::Detail>,
-    /// A note for people.
-    pub note: String,
-    /// The final liability split, when the change resolves the return.
-    pub settlement: Option<NewSettlement>,
-}
-
-/// Edits the document of a return for one change, or refuses it.
-pub(super) type Edit<'a> =
-    &'a (dyn Fn(&mut pb::Return, &ReturnRow) -> Result<Step, StoreError> + Send + Sync);
-
-/// One change, start to end: the plan run under the row lock, and the answer.
-#[allow(clippy::too_many_arguments)]
+/// One change, start to end: the edit run on the locked return by the core, and the answer.
 pub(super) async fn apply(
     ctx: &ApiContext,
-    tenant: &TenantId,
-    id: ReturnId,
-    expected_version: i64,
-    actor: &Actor,
+    call: &Call,
     idempotency: &Idempotency,
-    now: DateTime<Utc>,
+    expected_version: i64,
     edit: Edit<'_>,
 ) -> Result<pb::Return, ApiError> {
-    if expected_version < 0 {
-        return Err(DomainError::invalid(
-            "expected_version",
-            "must be positive, or 0 to skip the check",
-        )
-        .into());
-    }
-    let plan = |row: &ReturnRow| -> Result<ReturnUpdate, StoreError> {
-        if expected_version > 0 && expected_version != row.version {
-            return Err(DomainError::VersionConflict {
-                expected: expected_version,
-                current: row.version,
-            }
-            .into());
-        }
-        let mut doc = decode(row)?;
-        let from = row.status;
-        let step = edit(&mut doc, row)?;
-        let to = match step.transition {
-            Some(t) => t.apply(from)?,
-            None if from.is_terminal() => {
-                return Err(DomainError::FailedPrecondition {
-                    reason: ErrorReason::ReturnStatusConflict,
-                    message: format!(
-                        "the return is {from}, a final status: it can no longer change"
-                    ),
-                }
-                .into());
-            }
-            None => from,
-        };
-        doc.status = status_to_proto(to) as i32;
-        doc.version = row.version + 1;
-        doc.update_time = Some(timestamp(now));
-        if to.is_terminal() {
-            doc.close_time = Some(timestamp(now));
-        }
-        // Units no longer coming back are released for later returns of the order.
-        let release = if matches!(
-            to,
-            ReturnStatus::Cancelled | ReturnStatus::Expired | ReturnStatus::Rejected
-        ) && from != to
-        {
-            doc.items
-                .iter()
-                .map(|i| (i.sku.clone(), i64::from(i.quantity)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        // A change that keeps the status (evidence) records it as both from and to.
-        let event = event(
-            &doc,
-            step.event_type,
-            actor,
-            Some(from),
-            Some(to),
-            now,
-            step.note.clone(),
-            step.detail.clone(),
-        );
-        Ok(ReturnUpdate {
-            row: ReturnRow {
-                status: to,
-                version: row.version + 1,
-                ship_by: row.ship_by.filter(|_| to == ReturnStatus::Authorized),
-                updated_at: now,
-                document: doc.encode_to_vec(),
-                ..row.clone()
-            },
-            event,
-            outbox: None,
-            release,
-            settlement: step.settlement,
-        })
-    };
-    let encode = |row: &ReturnRow| Ok(row.document.clone());
+    let render = keep(&return_to_proto);
     let applied = ctx
-        .store
-        .update_return(tenant, id, &plan, now, idempotency.claim(&encode))
+        .returns
+        .change(
+            &call.caller.tenant,
+            call.id,
+            expected_version,
+            call.now,
+            edit,
+            idempotency.claim(&render),
+        )
         .await?;
     ctx.events_written();
-    try_answer(applied, |row| Ok(decode(row)?))
+    answer(applied, return_to_proto)
 }
 
 /// The authenticated seller, the return id and the idempotency key of a change request.
@@ -174,12 +82,9 @@ pub(super) async fn run<T: Message>(
 ) -> Result<pb::Return, ApiError> {
     apply(
         ctx,
-        &call.caller.tenant,
-        call.id,
-        expected_version,
-        &Actor::seller(&call.caller),
+        call,
         &Idempotency::new(call.key.clone(), rpc, req),
-        call.now,
+        expected_version,
         edit,
     )
     .await
@@ -187,10 +92,6 @@ pub(super) async fn run<T: Message>(
 
 /// Longest carrier name or tracking number.
 pub(super) const MAX_SHORT_TEXT: usize = 100;
-
-pub(super) fn invalid(v: Violations) -> Result<(), StoreError> {
-    v.finish().map_err(StoreError::from)
-}
 
 /// An optional instant of the request, defaulting to now and never in the future.
 pub(super) fn when(
@@ -209,86 +110,28 @@ pub(super) fn when(
     }
 }
 
-/// An amount in the order's currency, not negative.
-pub(super) fn amount(m: &Option<pb::Money>, field: &str, doc: &pb::Return, v: &mut Violations) {
-    let Some(m) = m else { return };
-    let input = money_input(m);
-    let order_currency = doc
-        .order
-        .as_ref()
-        .map(|o| o.currency_code.as_str())
-        .unwrap_or_default();
-    match Currency::parse(&input.currency) {
-        Err(e) => v.add(format!("{field}.currency_code"), e),
-        Ok(c) if c.code() != order_currency => v.add(
-            format!("{field}.currency_code"),
-            format!("must be {order_currency}, the order's currency: one return has one currency"),
-        ),
-        Ok(_) => {}
-    }
-    v.check(
-        input.amount_minor >= 0,
-        format!("{field}.amount_minor"),
-        "must not be negative",
-    );
+/// An optional amount of the request; the return checks its currency and sign.
+pub(super) fn amount(m: &Option<pb::Money>, field: &str, v: &mut Violations) -> Option<Money> {
+    let input = money_input(m.as_ref()?);
+    let currency = v.take(
+        &format!("{field}.currency_code"),
+        Currency::parse(&input.currency),
+    )?;
+    Some(Money::new(currency, input.amount_minor))
 }
 
-/// SKUs of the request must be returned lines, with no more units than the return holds.
-pub(super) fn items(items: &[pb::ReturnItem], field: &str, doc: &pb::Return, v: &mut Violations) {
-    for (i, item) in items.iter().enumerate() {
-        match doc.items.iter().find(|r| r.sku == item.sku) {
-            None => v.add(format!("{field}[{i}].sku"), "is not a line of this return"),
-            Some(r) if item.quantity < 1 || item.quantity > r.quantity => v.add(
-                format!("{field}[{i}].quantity"),
-                format!("must be between 1 and the {} units returned", r.quantity),
-            ),
-            Some(_) => {}
-        }
-    }
-}
-
-/// Expires one overdue return, if it still is: safe to race with other replicas' sweeps, since the
-/// row lock and the status check decide.
-pub(super) async fn expire(
-    ctx: &ApiContext,
-    tenant: &TenantId,
-    id: ReturnId,
-) -> Result<bool, ApiError> {
-    let now = ctx.clock.now();
-    let edit = move |_: &mut pb::Return, row: &ReturnRow| {
-        if row.ship_by.is_none_or(|by| by > now) {
-            return Err(DomainError::FailedPrecondition {
-                reason: ErrorReason::ReturnNotOverdue,
-                message: "the return is no longer awaiting shipment past its deadline".into(),
-            }
-            .into());
-        }
-        Ok(Step {
-            transition: Some(Transition::Expire),
-            event_type: pb::ReturnEventType::Expired,
-            detail: None,
-            note: "not shipped by the ship-by deadline".into(),
-            settlement: None,
+/// Lines of the request; the return checks them against its own.
+pub(super) fn items(items: &[pb::ReturnItem], field: &str, v: &mut Violations) -> Vec<ReturnItem> {
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let sku = v.take(&format!("{field}[{i}].sku"), Sku::parse(&item.sku))?;
+            // Out of range is the return's to say, with the units it holds; 0 is out of range.
+            Some(ReturnItem {
+                sku,
+                quantity: u32::try_from(item.quantity).unwrap_or(0),
+            })
         })
-    };
-    match apply(
-        ctx,
-        tenant,
-        id,
-        0,
-        &Actor::system(),
-        &Idempotency::none(),
-        now,
-        &edit,
-    )
-    .await
-    {
-        Ok(_) => Ok(true),
-        Err(ApiError::Domain(
-            DomainError::FailedPrecondition { .. }
-            | DomainError::StatusConflict { .. }
-            | DomainError::NotFound { .. },
-        )) => Ok(false),
-        Err(e) => Err(e),
-    }
+        .collect()
 }

@@ -8,9 +8,11 @@ mod read;
 mod record;
 mod resolve;
 mod sales;
+mod upgrade;
 mod watch;
 
 pub use expiry::expire_overdue;
+pub use upgrade::upgrade_stored_returns;
 
 use crate::ApiContext;
 use crate::error::{ApiError, respond as ok};

@@ -1,9 +1,10 @@
 //! GetReturn, ListReturns, ListReturnEvents.
 
-use super::document::{read, read_event};
+use super::document::read_event;
 use super::{return_id, return_not_found};
 use crate::ApiContext;
 use crate::convert::contract::{instant, reason_from_proto};
+use crate::convert::return_view::return_to_proto;
 use crate::convert::returns::status_from_proto;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
@@ -31,7 +32,7 @@ pub(super) async fn get(
         .await?
         .ok_or_else(|| return_not_found(id))?;
     Ok(pb::GetReturnResponse {
-        return_case: Some(read(&row)?),
+        return_case: Some(return_to_proto(&row)),
     })
 }
 
@@ -124,7 +125,7 @@ pub(super) async fn list(
         String::new()
     };
     Ok(pb::ListReturnsResponse {
-        returns: rows.iter().map(read).collect::<Result<_, _>>()?,
+        returns: rows.iter().map(return_to_proto).collect(),
         next_page_token,
     })
 }

@@ -1,18 +1,26 @@
-//! RecordShipment, RecordReceipt, RecordInspection, CancelReturn and AddEvidence: each checks its
-//! input against the return's document and records it, under the row lock.
+//! RecordShipment, RecordReceipt, RecordInspection, CancelReturn and AddEvidence: each reads its
+//! request into the domain's record, and the return checks it against its own facts and records it,
+//! under the row lock.
 
-use super::change::{MAX_SHORT_TEXT, Step, amount, begin, invalid, items, run, when};
-use super::document::Actor;
+use super::change::{MAX_SHORT_TEXT, amount, begin, items, run, when};
+use super::document::seller;
 use crate::ApiContext;
-use crate::convert::timestamp;
 use crate::error::ApiError;
-use returnbridge_domain::lifecycle::Transition;
-use returnbridge_domain::order::EvidenceUri;
+use returnbridge_domain::order::{EvidenceUri, Sku};
 use returnbridge_domain::order_input::{MAX_COMMENT_CHARS, MAX_EVIDENCE};
+use returnbridge_domain::returns::{
+    Cancellation, Evidence, InspectedItem, InspectionOutcome, InspectionReport, Receipt, Return,
+    Shipment,
+};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::ReturnRow;
 use tonic::Request;
+
+/// A proto inspection outcome as the domain's; `None` for UNSPECIFIED or an unknown number.
+fn outcome(raw: i32) -> Option<InspectionOutcome> {
+    let name = pb::InspectionOutcome::try_from(raw).ok()?.as_str_name();
+    InspectionOutcome::parse(name.strip_prefix("INSPECTION_OUTCOME_")?).ok()
+}
 
 pub(super) async fn record_shipment(
     ctx: &ApiContext,
@@ -20,39 +28,26 @@ pub(super) async fn record_shipment(
 ) -> Result<pb::RecordShipmentResponse, ApiError> {
     let call = begin(ctx, &request, &request.get_ref().return_id).await?;
     let req = request.into_inner();
-    let Some(shipment) = req.shipment.clone() else {
+    let Some(sent) = &req.shipment else {
         return Err(DomainError::invalid("shipment", "is required").into());
     };
-    let actor = Actor::seller(&call.caller).proto;
-    let now = call.now;
-    let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
-        let mut v = Violations::default();
-        v.text("shipment.carrier", &shipment.carrier, MAX_SHORT_TEXT);
-        v.text(
-            "shipment.tracking_number",
-            &shipment.tracking_number,
-            MAX_SHORT_TEXT,
-        );
-        amount(&shipment.label_cost, "shipment.label_cost", doc, &mut v);
-        let shipped = when(&shipment.ship_time, "shipment.ship_time", now, &mut v);
-        invalid(v)?;
-        let recorded = pb::Shipment {
-            ship_time: Some(timestamp(shipped)),
-            recorded_by: Some(actor.clone()),
-            ..shipment.clone()
-        };
-        if recorded.label_cost.is_some() {
-            doc.label_cost = recorded.label_cost.clone();
-        }
-        doc.shipment = Some(recorded.clone());
-        Ok(Step {
-            transition: Some(Transition::Ship),
-            event_type: pb::ReturnEventType::Shipped,
-            detail: Some(pb::return_event::Detail::Shipment(recorded)),
-            note: String::new(),
-            settlement: None,
-        })
+    let mut v = Violations::default();
+    v.text("shipment.carrier", &sent.carrier, MAX_SHORT_TEXT);
+    v.text(
+        "shipment.tracking_number",
+        &sent.tracking_number,
+        MAX_SHORT_TEXT,
+    );
+    let shipment = Shipment {
+        carrier: sent.carrier.clone(),
+        tracking_number: sent.tracking_number.clone(),
+        label_cost: amount(&sent.label_cost, "shipment.label_cost", &mut v),
+        shipped_at: when(&sent.ship_time, "shipment.ship_time", call.now, &mut v),
+        recorded_by: seller(&call.caller),
     };
+    v.finish()?;
+    let now = call.now;
+    let edit = |ret: &mut Return| Ok(ret.ship(shipment.clone(), now)?.into());
     let doc = run(
         ctx,
         &call,
@@ -73,34 +68,18 @@ pub(super) async fn record_receipt(
 ) -> Result<pb::RecordReceiptResponse, ApiError> {
     let call = begin(ctx, &request, &request.get_ref().return_id).await?;
     let req = request.into_inner();
-    let receipt = req.receipt.clone().unwrap_or_default();
-    let actor = Actor::seller(&call.caller).proto;
-    let now = call.now;
-    let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
-        let mut v = Violations::default();
-        items(&receipt.items, "receipt.items", doc, &mut v);
-        v.text("receipt.note", &receipt.note, MAX_COMMENT_CHARS);
-        let received = when(&receipt.receive_time, "receipt.receive_time", now, &mut v);
-        invalid(v)?;
-        let recorded = pb::Receipt {
-            receive_time: Some(timestamp(received)),
-            items: if receipt.items.is_empty() {
-                doc.items.clone()
-            } else {
-                receipt.items.clone()
-            },
-            recorded_by: Some(actor.clone()),
-            ..receipt.clone()
-        };
-        doc.receipt = Some(recorded.clone());
-        Ok(Step {
-            transition: Some(Transition::Receive),
-            event_type: pb::ReturnEventType::Received,
-            detail: Some(pb::return_event::Detail::Receipt(recorded)),
-            note: String::new(),
-            settlement: None,
-        })
+    let sent = req.receipt.clone().unwrap_or_default();
+    let mut v = Violations::default();
+    v.text("receipt.note", &sent.note, MAX_COMMENT_CHARS);
+    let receipt = Receipt {
+        items: items(&sent.items, "receipt.items", &mut v),
+        received_at: when(&sent.receive_time, "receipt.receive_time", call.now, &mut v),
+        note: sent.note.clone(),
+        recorded_by: seller(&call.caller),
     };
+    v.finish()?;
+    let now = call.now;
+    let edit = |ret: &mut Return| Ok(ret.receive(receipt.clone(), now)?.into());
     let doc = run(
         ctx,
         &call,
@@ -121,81 +100,69 @@ pub(super) async fn record_inspection(
 ) -> Result<pb::RecordInspectionResponse, ApiError> {
     let call = begin(ctx, &request, &request.get_ref().return_id).await?;
     let req = request.into_inner();
-    let Some(inspection) = req.inspection.clone() else {
+    let Some(sent) = &req.inspection else {
         return Err(DomainError::invalid("inspection", "is required").into());
     };
-    let actor = Actor::seller(&call.caller).proto;
-    let now = call.now;
-    let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
-        let mut v = Violations::default();
-        v.check(
-            !matches!(
-                pb::InspectionOutcome::try_from(inspection.outcome),
-                Ok(pb::InspectionOutcome::Unspecified) | Err(_)
-            ),
-            "inspection.outcome",
-            "is required: PASSED, DAMAGED_BY_CUSTOMER, MISSING_ORIGINAL_PACKAGING, DEFECT_NOT_FOUND or ITEM_MISMATCH",
-        );
-        let lines: Vec<_> = inspection
-            .items
-            .iter()
-            .map(|i| pb::ReturnItem {
-                sku: i.sku.clone(),
-                quantity: i.quantity,
+    let mut v = Violations::default();
+    let whole = outcome(sent.outcome);
+    v.check(
+        whole.is_some(),
+        "inspection.outcome",
+        "is required: PASSED, DAMAGED_BY_CUSTOMER, MISSING_ORIGINAL_PACKAGING, DEFECT_NOT_FOUND or ITEM_MISMATCH",
+    );
+    let lines = sent
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let sku = v.take(&format!("inspection.items[{i}].sku"), Sku::parse(&item.sku))?;
+            Some(InspectedItem {
+                sku,
+                quantity: u32::try_from(item.quantity).unwrap_or(0),
+                outcome: outcome(item.outcome),
             })
-            .collect();
-        items(&lines, "inspection.items", doc, &mut v);
-        amount(
-            &inspection.damage_deduction,
-            "inspection.damage_deduction",
-            doc,
-            &mut v,
-        );
-        // A deduction above what the goods cost would make every later split impossible, so it is
-        // refused here, against the return's own figures, rather than at resolution.
-        if let (Some(d), Some(max)) = (&inspection.damage_deduction, returned_price(doc)) {
-            v.check(
-                d.amount_minor <= max,
-                "inspection.damage_deduction.amount_minor",
-                format!(
-                    "must be at most {max} (minor units), the price of the returned units: a deduction \
-                     withholds part of the refund, never more"
-                ),
-            );
-        }
-        v.text("inspection.note", &inspection.note, MAX_COMMENT_CHARS);
-        v.check(
-            inspection.evidence_uris.len() <= MAX_EVIDENCE,
-            "inspection.evidence_uris",
-            format!("at most {MAX_EVIDENCE} links"),
-        );
-        for (i, uri) in inspection.evidence_uris.iter().enumerate() {
+        })
+        .collect();
+    let deduction = amount(
+        &sent.damage_deduction,
+        "inspection.damage_deduction",
+        &mut v,
+    );
+    v.text("inspection.note", &sent.note, MAX_COMMENT_CHARS);
+    v.check(
+        sent.evidence_uris.len() <= MAX_EVIDENCE,
+        "inspection.evidence_uris",
+        format!("at most {MAX_EVIDENCE} links"),
+    );
+    let evidence = sent
+        .evidence_uris
+        .iter()
+        .enumerate()
+        .filter_map(|(i, uri)| {
             v.take(
                 &format!("inspection.evidence_uris[{i}]"),
                 EvidenceUri::parse(uri),
-            );
-        }
-        let inspected = when(
-            &inspection.inspect_time,
-            "inspection.inspect_time",
-            now,
-            &mut v,
-        );
-        invalid(v)?;
-        let recorded = pb::Inspection {
-            inspect_time: Some(timestamp(inspected)),
-            recorded_by: Some(actor.clone()),
-            ..inspection.clone()
-        };
-        doc.inspection = Some(recorded.clone());
-        Ok(Step {
-            transition: Some(Transition::Inspect),
-            event_type: pb::ReturnEventType::Inspected,
-            detail: Some(pb::return_event::Detail::Inspection(recorded)),
-            note: String::new(),
-            settlement: None,
+            )
         })
-    };
+        .collect();
+    let inspected_at = when(
+        &sent.inspect_time,
+        "inspection.inspect_time",
+        call.now,
+        &mut v,
+    );
+    let report = whole.map(|outcome| InspectionReport {
+        outcome,
+        items: lines,
+        damage_deduction: deduction,
+        note: sent.note.clone(),
+        evidence,
+        inspected_at,
+        recorded_by: seller(&call.caller),
+    });
+    let report = v.finish_with(report, "inspection.outcome")?;
+    let now = call.now;
+    let edit = |ret: &mut Return| Ok(ret.inspect(report.clone(), now)?.into());
     let doc = run(
         ctx,
         &call,
@@ -216,32 +183,20 @@ pub(super) async fn cancel(
 ) -> Result<pb::CancelReturnResponse, ApiError> {
     let call = begin(ctx, &request, &request.get_ref().return_id).await?;
     let req = request.into_inner();
-    let actor = Actor::seller(&call.caller).proto;
-    let now = call.now;
-    let reason = req.reason.clone();
-    let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
-        let mut v = Violations::default();
-        v.check(
-            !reason.trim().is_empty(),
-            "reason",
-            "is required: say why, for the audit trail",
-        );
-        v.text("reason", &reason, 1000);
-        invalid(v)?;
-        let recorded = pb::Cancellation {
-            reason: reason.clone(),
-            cancel_time: Some(timestamp(now)),
-            cancelled_by: Some(actor.clone()),
-        };
-        doc.cancellation = Some(recorded.clone());
-        Ok(Step {
-            transition: Some(Transition::Cancel),
-            event_type: pb::ReturnEventType::Cancelled,
-            detail: Some(pb::return_event::Detail::Cancellation(recorded)),
-            note: reason.clone(),
-            settlement: None,
-        })
+    let mut v = Violations::default();
+    v.check(
+        !req.reason.trim().is_empty(),
+        "reason",
+        "is required: say why, for the audit trail",
+    );
+    v.text("reason", &req.reason, 1000);
+    v.finish()?;
+    let cancellation = Cancellation {
+        reason: req.reason.clone(),
+        cancelled_at: call.now,
+        cancelled_by: seller(&call.caller),
     };
+    let edit = |ret: &mut Return| Ok(ret.cancel(cancellation.clone())?.into());
     let doc = run(
         ctx,
         &call,
@@ -262,62 +217,32 @@ pub(super) async fn add_evidence(
 ) -> Result<pb::AddEvidenceResponse, ApiError> {
     let call = begin(ctx, &request, &request.get_ref().return_id).await?;
     let req = request.into_inner();
-    let actor = Actor::seller(&call.caller).proto;
-    let now = call.now;
-    let evidence = req.evidence.clone();
-    let edit = move |doc: &mut pb::Return, _: &ReturnRow| {
-        let mut v = Violations::default();
-        v.check(
-            !evidence.is_empty(),
-            "evidence",
-            "must list at least one item",
-        );
-        v.check(
-            doc.evidence.len() + evidence.len() <= MAX_EVIDENCE,
-            "evidence",
-            format!(
-                "a return holds at most {MAX_EVIDENCE} evidence items; it has {}",
-                doc.evidence.len()
-            ),
-        );
-        for (i, e) in evidence.iter().enumerate() {
-            v.take(&format!("evidence[{i}].uri"), EvidenceUri::parse(&e.uri));
+    let mut v = Violations::default();
+    v.check(
+        !req.evidence.is_empty(),
+        "evidence",
+        "must list at least one item",
+    );
+    let actor = seller(&call.caller);
+    let added: Vec<Evidence> = req
+        .evidence
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
             v.text(format!("evidence[{i}].description"), &e.description, 500);
-        }
-        invalid(v)?;
-        let added: Vec<_> = evidence
-            .iter()
-            .map(|e| pb::Evidence {
-                uri: e.uri.clone(),
+            Some(Evidence {
+                uri: v.take(&format!("evidence[{i}].uri"), EvidenceUri::parse(&e.uri))?,
                 description: e.description.clone(),
-                add_time: Some(timestamp(now)),
-                added_by: Some(actor.clone()),
+                added_at: call.now,
+                added_by: actor.clone(),
             })
-            .collect();
-        doc.evidence.extend(added.iter().cloned());
-        Ok(Step {
-            transition: None,
-            event_type: pb::ReturnEventType::EvidenceAdded,
-            detail: Some(pb::return_event::Detail::Evidence(pb::EvidenceAdded {
-                items: added,
-            })),
-            note: String::new(),
-            settlement: None,
         })
-    };
+        .collect();
+    v.finish()?;
+    let now = call.now;
+    let edit = |ret: &mut Return| Ok(ret.add_evidence(added.clone(), &actor, now)?.into());
     let doc = run(ctx, &call, "AddEvidence", &req, req.expected_version, &edit).await?;
     Ok(pb::AddEvidenceResponse {
         return_case: Some(doc),
-    })
-}
-
-/// What the customer paid for the units this return sends back, in minor units (`None` on overflow,
-/// which the order's own checks make impossible).
-fn returned_price(doc: &pb::Return) -> Option<i64> {
-    let lines = &doc.order.as_ref()?.lines;
-    doc.items.iter().try_fold(0i64, |sum, item| {
-        let line = lines.iter().find(|l| l.sku == item.sku)?;
-        let price = line.unit_price.as_ref()?.amount_minor;
-        sum.checked_add(price.checked_mul(i64::from(item.quantity))?)
     })
 }

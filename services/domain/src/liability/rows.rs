@@ -200,7 +200,7 @@ impl Ctx<'_> {
     fn term(&self, term: &'static str, value: impl ToString) -> Clause {
         Clause::Contract {
             version: self.input.contract.version,
-            term,
+            term: term.into(),
             value: value.to_string(),
         }
     }
@@ -213,8 +213,8 @@ impl Ctx<'_> {
         let p = self.input.profile;
         Clause::Statute {
             jurisdiction: p.jurisdiction,
-            profile_version: p.version,
-            citation: p.withdrawal.map_or("", |w| w.citation),
+            profile_version: p.version.into(),
+            citation: p.withdrawal.map_or("", |w| w.citation).into(),
             summary,
         }
     }

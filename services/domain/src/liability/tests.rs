@@ -17,11 +17,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 mod inspection;
 mod resolutions;
 
-pub(super) fn at(rfc3339: &str) -> DateTime<Utc> {
+pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
 }
 
-pub(super) fn terms() -> ContractTerms {
+pub(crate) fn terms() -> ContractTerms {
     ContractTerms {
         return_window_days: 30,
         defect_window_days: 180,
@@ -45,7 +45,7 @@ pub(super) fn terms() -> ContractTerms {
     }
 }
 
-pub(super) fn order(
+pub(crate) fn order(
     currency: Currency,
     lines: &[(&str, u32, i64, i64)],
     outbound: i64,
@@ -74,7 +74,7 @@ pub(super) fn order(
     }
 }
 
-pub(super) fn item(sku: &str, quantity: u32) -> ReturnItem {
+pub(crate) fn item(sku: &str, quantity: u32) -> ReturnItem {
     ReturnItem {
         sku: Sku::parse(sku).unwrap(),
         quantity,
@@ -119,7 +119,7 @@ impl Fx {
                 reasons: vec![],
                 deadlines: Deadlines::default(),
                 contract_version: 3,
-                profile_version: EU.version,
+                profile_version: EU.version.into(),
             },
             contract: ContractVersion {
                 supplier: SupplierId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap(),
@@ -147,7 +147,7 @@ impl Fx {
     /// Moves the customer to `profile`, where nothing is a statutory withdrawal unless set again.
     pub fn profile(mut self, profile: &'static StatutoryProfile) -> Self {
         self.profile = profile;
-        self.decision.profile_version = profile.version;
+        self.decision.profile_version = profile.version.into();
         self.decision.statutory_withdrawal = false;
         self
     }
@@ -174,18 +174,18 @@ impl Fx {
     }
 }
 
-pub(super) fn eur(minor: i64) -> Money {
+pub(crate) fn eur(minor: i64) -> Money {
     Money::new(Currency::EUR, minor)
 }
 
 /// `(component, party, minor units, rule)` of every allocation, for whole-split comparisons.
-pub(super) fn lines(s: &LiabilitySplit) -> Vec<(Component, Party, i64, &'static str)> {
+pub(crate) fn lines(s: &LiabilitySplit) -> Vec<(Component, Party, i64, &'static str)> {
     let all = s.allocations.iter();
     all.map(|a| (a.component, a.party, a.amount.amount_minor, a.rule.as_str()))
         .collect()
 }
 
-pub(super) fn total(s: &LiabilitySplit, p: Party) -> i64 {
+pub(crate) fn total(s: &LiabilitySplit, p: Party) -> i64 {
     s.total(p).amount_minor
 }
 
@@ -398,8 +398,8 @@ fn no_fault_policy_gap_puts_the_price_on_the_seller_resting_on_the_statute() {
         code: ReasonCode::StatutoryWithdrawal,
         clause: Clause::Statute {
             jurisdiction: Jurisdiction::Eu,
-            profile_version: EU.version,
-            citation: "Directive 2011/83/EU art. 9",
+            profile_version: EU.version.into(),
+            citation: "Directive 2011/83/EU art. 9".into(),
             summary: "withdrawal 14d".into(),
         },
         detail: String::new(),

@@ -1,39 +1,100 @@
 use super::{claim_key, record_answer};
+use crate::documents::{LEGACY_RETURN_FORMAT, RETURN_FORMAT, ReturnColumns, decode_return};
 use crate::returns::{
-    AuthorizePlan, NewEvent, NewOutboxMessage, ReturnFilter, ReturnRow, ReturnStore, SalesRecord,
-    StoredEvent, UpdatePlan,
+    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
+    SalesRecord, StoredEvent, UpdatePlan,
 };
-use crate::rows::{row_precision, stored_precision};
+use crate::rows::stored_precision;
 use crate::{Applied, IdempotencyClaim, PgStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
 use returnbridge_domain::error::Resource;
-use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
+use returnbridge_domain::ids::{ReturnId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
+use returnbridge_domain::returns::Return;
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 
 macro_rules! return_columns {
     () => {
-        "return_id, supplier_id, order_id, reason, status, version, ship_by, created_at, updated_at, document"
+        "document_format, document"
     };
 }
 
-fn return_row(row: &PgRow) -> Result<ReturnRow, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(ReturnRow {
-        id: ReturnId::from_uuid(row.try_get("return_id")?),
-        supplier: SupplierId::from_uuid(row.try_get("supplier_id")?),
-        order_id: row.try_get("order_id")?,
-        reason: row.try_get("reason")?,
-        status: ReturnStatus::parse(&status).map_err(StoreError::Corrupt)?,
-        version: row.try_get("version")?,
-        ship_by: row.try_get("ship_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        document: row.try_get("document")?,
-    })
+fn return_row(row: &PgRow) -> Result<Return, StoreError> {
+    let format: String = row.try_get("document_format")?;
+    let document: Vec<u8> = row.try_get("document")?;
+    decode_return(&format, &document)
+}
+
+/// Writes a new return's row.
+async fn insert_return(
+    conn: &mut PgConnection,
+    tenant: &TenantId,
+    c: &ReturnColumns<'_>,
+) -> Result<(), StoreError> {
+    let r = c.ret;
+    sqlx::query(
+        "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
+         contract_version, statutory_profile, currency, ship_by, ack_by, decide_by, credit_by, \
+         document_format, document, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(tenant.as_str())
+    .bind(r.id.as_uuid())
+    .bind(r.supplier.as_uuid())
+    .bind(r.request.order.order_id.as_str())
+    .bind(c.reason)
+    .bind(c.status)
+    .bind(r.version)
+    .bind(r.decision.contract_version)
+    .bind(r.decision.profile_version.as_ref())
+    .bind(c.currency)
+    .bind(r.ship_by.map(stored_precision))
+    .bind(c.ack_by.map(stored_precision))
+    .bind(c.decide_by.map(stored_precision))
+    .bind(c.credit_by.map(stored_precision))
+    .bind(RETURN_FORMAT)
+    .bind(&c.document)
+    .bind(stored_precision(r.created_at))
+    .bind(stored_precision(r.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites a return's row after a change (or an upgrade: every column is written again).
+async fn rewrite_return(
+    conn: &mut PgConnection,
+    tenant: &TenantId,
+    c: &ReturnColumns<'_>,
+) -> Result<u64, StoreError> {
+    let r = c.ret;
+    Ok(sqlx::query(
+        "UPDATE returns SET supplier_id = $3, status = $4, version = $5, contract_version = $6, \
+         statutory_profile = $7, currency = $8, ship_by = $9, ack_by = $10, decide_by = $11, \
+         credit_by = $12, document_format = $13, document = $14, updated_at = $15 \
+         WHERE tenant_id = $1 AND return_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(r.id.as_uuid())
+    .bind(r.supplier.as_uuid())
+    .bind(c.status)
+    .bind(r.version)
+    .bind(r.decision.contract_version)
+    .bind(r.decision.profile_version.as_ref())
+    .bind(c.currency)
+    .bind(r.ship_by.map(stored_precision))
+    .bind(c.ack_by.map(stored_precision))
+    .bind(c.decide_by.map(stored_precision))
+    .bind(c.credit_by.map(stored_precision))
+    .bind(RETURN_FORMAT)
+    .bind(&c.document)
+    .bind(stored_precision(r.updated_at))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 fn event_row(row: &PgRow) -> Result<StoredEvent, StoreError> {
@@ -133,8 +194,8 @@ impl ReturnStore for PgStore {
         skus: &[String],
         plan: AuthorizePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin().await?;
         if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
@@ -165,33 +226,16 @@ impl ReturnStore for PgStore {
         .map(|r| Ok((r.try_get("sku")?, r.try_get("quantity")?)))
         .collect::<Result<_, sqlx::Error>>()?;
         let new = plan(&so_far)?;
-        let row = row_precision(new.row);
+        let ret = new.ret;
         adjust_units(&mut tx, tenant, order_id, &new.reserve, 1).await?;
-        sqlx::query(
-            "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
-             contract_version, statutory_profile, currency, ship_by, document, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', '', $8, $9, $10, $11)",
-        )
-        .bind(tenant.as_str())
-        .bind(row.id.as_uuid())
-        .bind(row.supplier.as_uuid())
-        .bind(&row.order_id)
-        .bind(&row.reason)
-        .bind(row.status.as_str())
-        .bind(row.version)
-        .bind(row.ship_by)
-        .bind(&row.document)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_return(&mut tx, tenant, &ReturnColumns::of(&ret)?).await?;
         if let Some(message) = &new.outbox {
-            enqueue(&mut tx, tenant, row.id, message, now).await?;
+            enqueue(&mut tx, tenant, ret.id, message, now).await?;
         }
-        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
-        append_event(&mut tx, tenant, row.id, &new.event).await?;
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
+        append_event(&mut tx, tenant, ret.id, &new.event).await?;
         tx.commit().await?;
-        Ok(Applied::New(row))
+        Ok(Applied::New(ret))
     }
 
     async fn update_return(
@@ -200,8 +244,8 @@ impl ReturnStore for PgStore {
         id: ReturnId,
         plan: UpdatePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin().await?;
         if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
@@ -224,38 +268,33 @@ impl ReturnStore for PgStore {
             id: id.to_string(),
         })?;
         let update = plan(&current)?;
-        let row = row_precision(update.row);
-        sqlx::query(
-            "UPDATE returns SET status = $3, version = $4, ship_by = $5, document = $6, updated_at = $7 \
-             WHERE tenant_id = $1 AND return_id = $2",
+        let ret = update.ret;
+        rewrite_return(&mut tx, tenant, &ReturnColumns::of(&ret)?).await?;
+        adjust_units(
+            &mut tx,
+            tenant,
+            current.request.order.order_id.as_str(),
+            &update.release,
+            -1,
         )
-        .bind(tenant.as_str())
-        .bind(id.as_uuid())
-        .bind(row.status.as_str())
-        .bind(row.version)
-        .bind(row.ship_by)
-        .bind(&row.document)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
         .await?;
-        adjust_units(&mut tx, tenant, &current.order_id, &update.release, -1).await?;
         if let Some(settlement) = &update.settlement {
             super::liability::insert_settlement(&mut tx, tenant, id, settlement).await?;
         }
         if let Some(message) = &update.outbox {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
-        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
         append_event(&mut tx, tenant, id, &update.event).await?;
         tx.commit().await?;
-        Ok(Applied::New(row))
+        Ok(Applied::New(ret))
     }
 
     async fn get_return(
         &self,
         tenant: &TenantId,
         id: ReturnId,
-    ) -> Result<Option<ReturnRow>, StoreError> {
+    ) -> Result<Option<Return>, StoreError> {
         sqlx::query(concat!(
             "SELECT ",
             return_columns!(),
@@ -276,7 +315,7 @@ impl ReturnStore for PgStore {
         filter: &ReturnFilter,
         after: Option<ReturnId>,
         limit: u32,
-    ) -> Result<Vec<ReturnRow>, StoreError> {
+    ) -> Result<Vec<Return>, StoreError> {
         let statuses: Option<Vec<&str>> = (!filter.statuses.is_empty())
             .then(|| filter.statuses.iter().map(|s| s.as_str()).collect());
         sqlx::query(concat!(
@@ -382,6 +421,89 @@ impl ReturnStore for PgStore {
             ))
         })
         .collect()
+    }
+
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: uuid::Uuid,
+    ) -> Result<Option<ReturnId>, StoreError> {
+        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT return_id FROM outbox WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        Ok(id.map(ReturnId::from_uuid))
+    }
+
+    async fn supplier_deadlines_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ReturnId)>, StoreError> {
+        // One index scan per deadline kind; a return due on two kinds is listed once.
+        sqlx::query(
+            "SELECT tenant_id, return_id, MIN(due) AS due FROM ( \
+               SELECT tenant_id, return_id, ack_by AS due FROM returns WHERE ack_by <= $1 \
+               UNION ALL SELECT tenant_id, return_id, decide_by FROM returns WHERE decide_by <= $1 \
+               UNION ALL SELECT tenant_id, return_id, credit_by FROM returns WHERE credit_by <= $1 \
+             ) AS deadlines GROUP BY tenant_id, return_id ORDER BY due, return_id LIMIT $2",
+        )
+        .bind(stored_precision(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok((
+                TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
+                ReturnId::from_uuid(r.try_get("return_id")?),
+            ))
+        })
+        .collect()
+    }
+
+    async fn legacy_returns(&self, limit: u32) -> Result<Vec<LegacyReturn>, StoreError> {
+        sqlx::query(
+            "SELECT tenant_id, return_id, document_format, document FROM returns \
+             WHERE document_format <> $1 ORDER BY tenant_id, return_id LIMIT $2",
+        )
+        .bind(RETURN_FORMAT)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok(LegacyReturn {
+                tenant: TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
+                id: ReturnId::from_uuid(r.try_get("return_id")?),
+                format: r.try_get("document_format")?,
+                document: r.try_get("document")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn upgrade_return(&self, tenant: &TenantId, ret: &Return) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let format: Option<String> = sqlx::query_scalar(
+            "SELECT document_format FROM returns WHERE tenant_id = $1 AND return_id = $2 FOR UPDATE",
+        )
+        .bind(tenant.as_str())
+        .bind(ret.id.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if format.as_deref() != Some(LEGACY_RETURN_FORMAT) {
+            return Ok(false);
+        }
+        rewrite_return(&mut tx, tenant, &ReturnColumns::of(ret)?).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn record_sales(

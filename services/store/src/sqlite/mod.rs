@@ -132,13 +132,6 @@ fn ts_col(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
     parse_ts(&row.try_get::<String, _>(column)?)
 }
 
-fn opt_ts_col(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    row.try_get::<Option<String>, _>(column)?
-        .as_deref()
-        .map(parse_ts)
-        .transpose()
-}
-
 fn parse_uuid(raw: &str) -> Result<Uuid, StoreError> {
     Uuid::try_parse(raw).map_err(|e| StoreError::Corrupt(format!("uuid {raw:?}: {e}")))
 }

@@ -1,7 +1,7 @@
 //! [`OutboxStore`] on SQLite: one statement claims (the database's write lock makes it atomic), and
 //! wake-ups come from the connection hooks in `mod.rs`, which fire when a commit added outbox rows.
 
-use super::{opt_ts_col, opt_uuid_col, ts, ts_col, uuid_col};
+use super::{opt_uuid_col, parse_ts, ts, ts_col, uuid_col};
 use crate::outbox::{
     AttemptOutcome, AttemptReport, ClaimedMessage, DeliveryAttempt, DeliveryTarget, Disposition,
     OutboxSignal, OutboxStore, excerpt, millis, next_attempt, target,
@@ -23,6 +23,13 @@ macro_rules! attempt_columns {
         "attempt_id, tenant_id, message_id, supplier_id, return_id, attempt_no, started_at, \
          duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at"
     };
+}
+
+fn opt_ts_col(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    row.try_get::<Option<String>, _>(column)?
+        .as_deref()
+        .map(parse_ts)
+        .transpose()
 }
 
 fn claimed_row(row: &SqliteRow) -> Result<ClaimedMessage, StoreError> {

@@ -1,39 +1,100 @@
-use super::{claim_key, opt_ts_col, record_answer, ts, ts_col, uuid_col};
+use super::{claim_key, record_answer, ts, uuid_col};
+use crate::documents::{LEGACY_RETURN_FORMAT, RETURN_FORMAT, ReturnColumns, decode_return};
 use crate::returns::{
-    AuthorizePlan, NewEvent, NewOutboxMessage, ReturnFilter, ReturnRow, ReturnStore, SalesRecord,
-    StoredEvent, UpdatePlan,
+    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
+    SalesRecord, StoredEvent, UpdatePlan,
 };
-use crate::rows::{row_precision, stored_precision};
+use crate::rows::stored_precision;
 use crate::{Applied, IdempotencyClaim, SqliteStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
 use returnbridge_domain::error::Resource;
-use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
+use returnbridge_domain::ids::{ReturnId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus;
+use returnbridge_domain::returns::Return;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 macro_rules! return_columns {
     () => {
-        "return_id, supplier_id, order_id, reason, status, version, ship_by, created_at, updated_at, document"
+        "document_format, document"
     };
 }
 
-fn return_row(row: &SqliteRow) -> Result<ReturnRow, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(ReturnRow {
-        id: ReturnId::from_uuid(uuid_col(row, "return_id")?),
-        supplier: SupplierId::from_uuid(uuid_col(row, "supplier_id")?),
-        order_id: row.try_get("order_id")?,
-        reason: row.try_get("reason")?,
-        status: ReturnStatus::parse(&status).map_err(StoreError::Corrupt)?,
-        version: row.try_get("version")?,
-        ship_by: opt_ts_col(row, "ship_by")?,
-        created_at: ts_col(row, "created_at")?,
-        updated_at: ts_col(row, "updated_at")?,
-        document: row.try_get("document")?,
-    })
+fn return_row(row: &SqliteRow) -> Result<Return, StoreError> {
+    let format: String = row.try_get("document_format")?;
+    let document: Vec<u8> = row.try_get("document")?;
+    decode_return(&format, &document)
+}
+
+/// Writes a new return's row.
+async fn insert_return(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    c: &ReturnColumns<'_>,
+) -> Result<(), StoreError> {
+    let r = c.ret;
+    sqlx::query(
+        "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
+         contract_version, statutory_profile, currency, ship_by, ack_by, decide_by, credit_by, \
+         document_format, document, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(tenant.as_str())
+    .bind(r.id.to_string())
+    .bind(r.supplier.to_string())
+    .bind(r.request.order.order_id.as_str())
+    .bind(c.reason)
+    .bind(c.status)
+    .bind(r.version)
+    .bind(r.decision.contract_version)
+    .bind(r.decision.profile_version.as_ref())
+    .bind(c.currency)
+    .bind(r.ship_by.map(ts))
+    .bind(c.ack_by.map(ts))
+    .bind(c.decide_by.map(ts))
+    .bind(c.credit_by.map(ts))
+    .bind(RETURN_FORMAT)
+    .bind(&c.document)
+    .bind(ts(r.created_at))
+    .bind(ts(r.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites a return's row after a change (or an upgrade: every column is written again).
+async fn rewrite_return(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    c: &ReturnColumns<'_>,
+) -> Result<u64, StoreError> {
+    let r = c.ret;
+    Ok(sqlx::query(
+        "UPDATE returns SET supplier_id = $3, status = $4, version = $5, contract_version = $6, \
+         statutory_profile = $7, currency = $8, ship_by = $9, ack_by = $10, decide_by = $11, \
+         credit_by = $12, document_format = $13, document = $14, updated_at = $15 \
+         WHERE tenant_id = $1 AND return_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(r.id.to_string())
+    .bind(r.supplier.to_string())
+    .bind(c.status)
+    .bind(r.version)
+    .bind(r.decision.contract_version)
+    .bind(r.decision.profile_version.as_ref())
+    .bind(c.currency)
+    .bind(r.ship_by.map(ts))
+    .bind(c.ack_by.map(ts))
+    .bind(c.decide_by.map(ts))
+    .bind(c.credit_by.map(ts))
+    .bind(RETURN_FORMAT)
+    .bind(&c.document)
+    .bind(ts(r.updated_at))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 fn event_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
@@ -130,8 +191,8 @@ impl ReturnStore for SqliteStore {
         skus: &[String],
         plan: AuthorizePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
@@ -158,33 +219,16 @@ impl ReturnStore for SqliteStore {
             so_far.insert(sku.clone(), quantity.unwrap_or(0));
         }
         let new = plan(&so_far)?;
-        let row = row_precision(new.row);
+        let ret = new.ret;
         adjust_units(&mut tx, tenant, order_id, &new.reserve, 1).await?;
-        sqlx::query(
-            "INSERT INTO returns (tenant_id, return_id, supplier_id, order_id, reason, status, version, \
-             contract_version, statutory_profile, currency, ship_by, document, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', '', $8, $9, $10, $11)",
-        )
-        .bind(tenant.as_str())
-        .bind(row.id.to_string())
-        .bind(row.supplier.to_string())
-        .bind(&row.order_id)
-        .bind(&row.reason)
-        .bind(row.status.as_str())
-        .bind(row.version)
-        .bind(row.ship_by.map(ts))
-        .bind(&row.document)
-        .bind(ts(row.created_at))
-        .bind(ts(row.updated_at))
-        .execute(&mut *tx)
-        .await?;
+        insert_return(&mut tx, tenant, &ReturnColumns::of(&ret)?).await?;
         if let Some(message) = &new.outbox {
-            enqueue(&mut tx, tenant, row.id, message, now).await?;
+            enqueue(&mut tx, tenant, ret.id, message, now).await?;
         }
-        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
-        append_event(&mut tx, tenant, row.id, &new.event).await?;
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
+        append_event(&mut tx, tenant, ret.id, &new.event).await?;
         tx.commit().await?;
-        Ok(Applied::New(row))
+        Ok(Applied::New(ret))
     }
 
     async fn update_return(
@@ -193,8 +237,8 @@ impl ReturnStore for SqliteStore {
         id: ReturnId,
         plan: UpdatePlan<'_>,
         now: DateTime<Utc>,
-        idempotency: Option<IdempotencyClaim<'_, ReturnRow>>,
-    ) -> Result<Applied<ReturnRow>, StoreError> {
+        idempotency: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
         let now = stored_precision(now);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(answer) = claim_key(&mut tx, tenant, idempotency.as_ref(), now).await? {
@@ -217,38 +261,33 @@ impl ReturnStore for SqliteStore {
             id: id.to_string(),
         })?;
         let update = plan(&current)?;
-        let row = row_precision(update.row);
-        sqlx::query(
-            "UPDATE returns SET status = $3, version = $4, ship_by = $5, document = $6, updated_at = $7 \
-             WHERE tenant_id = $1 AND return_id = $2",
+        let ret = update.ret;
+        rewrite_return(&mut tx, tenant, &ReturnColumns::of(&ret)?).await?;
+        adjust_units(
+            &mut tx,
+            tenant,
+            current.request.order.order_id.as_str(),
+            &update.release,
+            -1,
         )
-        .bind(tenant.as_str())
-        .bind(id.to_string())
-        .bind(row.status.as_str())
-        .bind(row.version)
-        .bind(row.ship_by.map(ts))
-        .bind(&row.document)
-        .bind(ts(row.updated_at))
-        .execute(&mut *tx)
         .await?;
-        adjust_units(&mut tx, tenant, &current.order_id, &update.release, -1).await?;
         if let Some(settlement) = &update.settlement {
             super::liability::insert_settlement(&mut tx, tenant, id, settlement).await?;
         }
         if let Some(message) = &update.outbox {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
-        record_answer(&mut tx, tenant, idempotency.as_ref(), &row).await?;
+        record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
         append_event(&mut tx, tenant, id, &update.event).await?;
         tx.commit().await?;
-        Ok(Applied::New(row))
+        Ok(Applied::New(ret))
     }
 
     async fn get_return(
         &self,
         tenant: &TenantId,
         id: ReturnId,
-    ) -> Result<Option<ReturnRow>, StoreError> {
+    ) -> Result<Option<Return>, StoreError> {
         sqlx::query(concat!(
             "SELECT ",
             return_columns!(),
@@ -269,7 +308,7 @@ impl ReturnStore for SqliteStore {
         filter: &ReturnFilter,
         after: Option<ReturnId>,
         limit: u32,
-    ) -> Result<Vec<ReturnRow>, StoreError> {
+    ) -> Result<Vec<Return>, StoreError> {
         // SQLite has no arrays: the statuses travel as ",A,B," and match by substring.
         let statuses = (!filter.statuses.is_empty()).then(|| {
             let names: Vec<_> = filter.statuses.iter().map(|s| s.as_str()).collect();
@@ -378,6 +417,90 @@ impl ReturnStore for SqliteStore {
             ))
         })
         .collect()
+    }
+
+    async fn return_of_supplier_request(
+        &self,
+        tenant: &TenantId,
+        request_id: uuid::Uuid,
+    ) -> Result<Option<ReturnId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT return_id FROM outbox WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(request_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        id.map(|raw| super::parse_uuid(&raw).map(ReturnId::from_uuid))
+            .transpose()
+    }
+
+    async fn supplier_deadlines_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ReturnId)>, StoreError> {
+        // One index scan per deadline kind; a return due on two kinds is listed once.
+        sqlx::query(
+            "SELECT tenant_id, return_id, MIN(due) AS due FROM ( \
+               SELECT tenant_id, return_id, ack_by AS due FROM returns WHERE ack_by <= $1 \
+               UNION ALL SELECT tenant_id, return_id, decide_by FROM returns WHERE decide_by <= $1 \
+               UNION ALL SELECT tenant_id, return_id, credit_by FROM returns WHERE credit_by <= $1 \
+             ) AS deadlines GROUP BY tenant_id, return_id ORDER BY due, return_id LIMIT $2",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok((
+                TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
+                ReturnId::from_uuid(uuid_col(r, "return_id")?),
+            ))
+        })
+        .collect()
+    }
+
+    async fn legacy_returns(&self, limit: u32) -> Result<Vec<LegacyReturn>, StoreError> {
+        sqlx::query(
+            "SELECT tenant_id, return_id, document_format, document FROM returns \
+             WHERE document_format <> $1 ORDER BY tenant_id, return_id LIMIT $2",
+        )
+        .bind(RETURN_FORMAT)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok(LegacyReturn {
+                tenant: TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
+                id: ReturnId::from_uuid(uuid_col(r, "return_id")?),
+                format: r.try_get("document_format")?,
+                document: r.try_get("document")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn upgrade_return(&self, tenant: &TenantId, ret: &Return) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let format: Option<String> = sqlx::query_scalar(
+            "SELECT document_format FROM returns WHERE tenant_id = $1 AND return_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(ret.id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if format.as_deref() != Some(LEGACY_RETURN_FORMAT) {
+            return Ok(false);
+        }
+        rewrite_return(&mut tx, tenant, &ReturnColumns::of(ret)?).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn record_sales(

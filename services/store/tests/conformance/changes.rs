@@ -58,7 +58,7 @@ pub(crate) async fn each_change_bumps_the_version_and_appends_one_event_in_tenan
     assert_eq!(versions, vec![1, 2, 3, 4]);
     let stored = store.get_return(&t, a.id).await.unwrap().unwrap();
     assert_eq!((stored.status, stored.version), (Inspected, 4));
-    assert_eq!(stored.document, document(a.id, 4, Inspected));
+    assert_eq!((stored.version, stored.status), (4, Inspected));
 
     // Acme: a1 b1 a2 b2 a3 a4; Globex counts on its own.
     let events = store.list_return_events(&t, a.id, 0, 10).await.unwrap();
@@ -207,7 +207,10 @@ pub(crate) async fn a_replayed_change_returns_the_stored_answer_without_a_second
     let again = try_change(&store, &t, row.id, &ship, Some(claim("ship", 1)))
         .await
         .unwrap();
-    assert_eq!(again, Applied::Replayed(shipped.document.clone()));
+    assert_eq!(
+        again,
+        Applied::Replayed(document(shipped.id, shipped.version, shipped.status))
+    );
     let reused = try_change(&store, &t, row.id, &ship, Some(claim("ship", 2))).await;
     assert!(matches!(
         reused,

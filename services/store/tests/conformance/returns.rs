@@ -2,16 +2,27 @@
 //! on changes, units, the outbox and liability share.
 //!
 //! The plans below are the api crate's (`returns/authorize.rs`, `returns/change.rs`) cut down to
-//! what the store sees: a document is a few bytes naming the return, its version and its status.
+//! what the store sees: a small domain return whose status and version change, and events whose
+//! detail is a few bytes naming the return, its version and its status.
 
 use super::{at, create, webhook, with_tenant};
 use chrono::{DateTime, TimeDelta, Utc};
+use returnbridge_domain::currency::Currency;
+use returnbridge_domain::decision::{Basis, Deadlines, Decision, FaultClass, Outcome};
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::lifecycle::ReturnStatus::{self, *};
+use returnbridge_domain::money::Money;
+use returnbridge_domain::order::{
+    Category, OrderFacts, OrderLine, OrderRef, ReturnItem, ReturnReason, ReturnRequest, Sku,
+};
+use returnbridge_domain::returns::{
+    DecidedUnder, Return, SupplierDeadlines, SupplierRequest, SupplierRequestKind,
+};
+use returnbridge_domain::statute::Jurisdiction;
 use returnbridge_domain::{DomainError, ErrorReason, Resource};
 use returnbridge_store::{
     Applied, IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, NewSettlement, ReturnFilter,
-    ReturnRow, ReturnUpdate, ReturnedSoFar, Store, StoreError,
+    ReturnUpdate, ReturnedSoFar, Store, StoreError,
 };
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -65,18 +76,7 @@ impl Ask {
             .all(|(sku, n, bought)| so_far.get(sku).copied().unwrap_or(0) + n <= *bought);
         let status = if fits { Authorized } else { Rejected };
         NewReturn {
-            row: ReturnRow {
-                id,
-                supplier: self.supplier,
-                order_id: self.order_id.clone(),
-                reason: self.reason.into(),
-                status,
-                version: 1,
-                ship_by: self.ship_by.filter(|_| fits),
-                created_at: self.now,
-                updated_at: self.now,
-                document: document(id, 1, status),
-            },
+            ret: self.a_return(id, status, self.ship_by.filter(|_| fits)),
             event: event(id, 1, Requested, status, self.now),
             outbox: fits.then(|| notice(message_id, self.supplier, self.now)),
             reserve: if fits {
@@ -88,11 +88,126 @@ impl Ask {
     }
 }
 
+impl Ask {
+    /// The return the api would store for this ask: every line at 10.00 EUR, decided under contract
+    /// version 1 and the NONE profile, with a notice to the supplier unless rejected (its ack
+    /// deadline a day on).
+    pub fn a_return(
+        &self,
+        id: ReturnId,
+        status: ReturnStatus,
+        ship_by: Option<DateTime<Utc>>,
+    ) -> Return {
+        let eur = |minor| Money::new(Currency::EUR, minor);
+        let sku = |raw: &str| Sku::parse(raw).unwrap();
+        let order = OrderFacts {
+            order_id: OrderRef::parse(&self.order_id).unwrap(),
+            supplier: self.supplier,
+            ordered_at: self.now - TimeDelta::days(10),
+            delivered_at: self.now - TimeDelta::days(5),
+            jurisdiction: Jurisdiction::None,
+            customer_time_zone: None,
+            extended_cancellation_right: false,
+            currency: Currency::EUR,
+            outbound_shipping: eur(0),
+            lines: self
+                .lines
+                .iter()
+                .map(|(s, _, bought)| OrderLine {
+                    sku: sku(s),
+                    category: Category::parse("apparel").unwrap(),
+                    quantity: u32::try_from(*bought).unwrap(),
+                    unit_price: eur(1_000),
+                    unit_cost: eur(600),
+                })
+                .collect(),
+        };
+        let rejected = status == Rejected;
+        let decision = Decision {
+            outcome: if rejected {
+                Outcome::Rejected
+            } else {
+                Outcome::Authorized
+            },
+            fault: FaultClass::Supplier,
+            basis: Basis::Contract,
+            policy_gap: false,
+            statutory_withdrawal: false,
+            return_required: !rejected,
+            returnless: false,
+            reasons: vec![],
+            deadlines: Deadlines {
+                customer_ship_by: ship_by,
+                supplier_ack_by: (!rejected).then(|| self.now + TimeDelta::days(1)),
+                supplier_decide_by: None,
+            },
+            contract_version: 1,
+            profile_version: "NONE-2026.1".into(),
+        };
+        let requests = if rejected {
+            vec![]
+        } else {
+            let deadlines = SupplierDeadlines {
+                ack_by: decision.deadlines.supplier_ack_by,
+                ..SupplierDeadlines::default()
+            };
+            vec![SupplierRequest::new(
+                SupplierRequestKind::Notice,
+                self.supplier,
+                deadlines,
+                self.now,
+            )]
+        };
+        Return {
+            id,
+            status,
+            version: 1,
+            request: ReturnRequest {
+                order,
+                items: self
+                    .lines
+                    .iter()
+                    .map(|(s, n, _)| ReturnItem {
+                        sku: sku(s),
+                        quantity: u32::try_from(*n).unwrap(),
+                    })
+                    .collect(),
+                reason: ReturnReason::parse(self.reason).unwrap(),
+                evidence: vec![],
+                label_cost_estimate: None,
+                customer_comment: None,
+            },
+            external_reference: String::new(),
+            decision,
+            decided: DecidedUnder {
+                settings_version: 0,
+                decided_at: self.now,
+            },
+            supplier: self.supplier,
+            label_cost: None,
+            ship_by,
+            evidence: vec![],
+            supplier_requests: requests,
+            supplier_decision: None,
+            shipment: None,
+            receipt: None,
+            inspection: None,
+            resolution: None,
+            credit: None,
+            cancellation: None,
+            created_at: self.now,
+            updated_at: self.now,
+            closed_at: None,
+        }
+    }
+}
+
+/// An event's detail, and the idempotent answer the cases keep: the return, its version, its status.
 pub(crate) fn document(id: ReturnId, version: i64, status: ReturnStatus) -> Vec<u8> {
     format!("{id} v{version} {}", status.as_str()).into_bytes()
 }
 
-fn event(
+pub(crate) fn event(
     id: ReturnId,
     version: i64,
     from: ReturnStatus,
@@ -124,8 +239,8 @@ pub(crate) async fn try_authorize(
     t: &TenantId,
     ask: &Ask,
     message_id: Uuid,
-    claim: Option<IdempotencyClaim<'_, ReturnRow>>,
-) -> Result<Applied<ReturnRow>, StoreError> {
+    claim: Option<IdempotencyClaim<'_, Return>>,
+) -> Result<Applied<Return>, StoreError> {
     let id = ReturnId::generate();
     let plan = |so_far: &ReturnedSoFar| Ok(ask.plan(id, message_id, so_far));
     let skus = ask.skus();
@@ -134,7 +249,7 @@ pub(crate) async fn try_authorize(
         .await
 }
 
-pub(crate) async fn authorize(store: &Arc<dyn Store>, t: &TenantId, ask: &Ask) -> ReturnRow {
+pub(crate) async fn authorize(store: &Arc<dyn Store>, t: &TenantId, ask: &Ask) -> Return {
     match try_authorize(store, t, ask, Uuid::new_v4(), None)
         .await
         .unwrap()
@@ -211,7 +326,7 @@ impl Change {
         }
     }
 
-    fn plan(&self, row: &ReturnRow) -> Result<ReturnUpdate, StoreError> {
+    fn plan(&self, row: &Return) -> Result<ReturnUpdate, StoreError> {
         if self.expected > 0 && self.expected != row.version {
             return Err(DomainError::VersionConflict {
                 expected: self.expected,
@@ -220,14 +335,12 @@ impl Change {
             .into());
         }
         let version = row.version + 1;
+        let mut ret = row.clone();
+        ret.status = self.to;
+        ret.version = version;
+        ret.updated_at = self.now;
         Ok(ReturnUpdate {
-            row: ReturnRow {
-                status: self.to,
-                version,
-                updated_at: self.now,
-                document: document(row.id, version, self.to),
-                ..row.clone()
-            },
+            ret,
             event: event(row.id, version, row.status, self.to, self.now),
             outbox: self.outbox.map(|m| notice(m, row.supplier, self.now)),
             release: self.release.clone(),
@@ -241,9 +354,9 @@ pub(crate) async fn try_change(
     t: &TenantId,
     id: ReturnId,
     change: &Change,
-    claim: Option<IdempotencyClaim<'_, ReturnRow>>,
-) -> Result<Applied<ReturnRow>, StoreError> {
-    let plan = |row: &ReturnRow| change.plan(row);
+    claim: Option<IdempotencyClaim<'_, Return>>,
+) -> Result<Applied<Return>, StoreError> {
+    let plan = |row: &Return| change.plan(row);
     store.update_return(t, id, &plan, change.now, claim).await
 }
 
@@ -252,7 +365,7 @@ pub(crate) async fn change(
     t: &TenantId,
     id: ReturnId,
     change: &Change,
-) -> ReturnRow {
+) -> Return {
     match try_change(store, t, id, change, None).await.unwrap() {
         Applied::New(row) => row,
         Applied::Replayed(_) => panic!("no key, no replay"),
@@ -266,11 +379,11 @@ pub(crate) async fn arrange(store: &Arc<dyn Store>) -> (TenantId, SupplierId) {
     (t, s.id)
 }
 
-fn encode_row(row: &ReturnRow) -> Result<Vec<u8>, StoreError> {
-    Ok(row.document.clone())
+fn encode_row(row: &Return) -> Result<Vec<u8>, StoreError> {
+    Ok(document(row.id, row.version, row.status))
 }
 
-pub(crate) fn claim(key: &str, hash: u8) -> IdempotencyClaim<'_, ReturnRow> {
+pub(crate) fn claim(key: &str, hash: u8) -> IdempotencyClaim<'_, Return> {
     IdempotencyClaim {
         key,
         request_hash: [hash; 32],
@@ -278,7 +391,7 @@ pub(crate) fn claim(key: &str, hash: u8) -> IdempotencyClaim<'_, ReturnRow> {
     }
 }
 
-pub(crate) fn ids(rows: &[ReturnRow]) -> Vec<ReturnId> {
+pub(crate) fn ids(rows: &[Return]) -> Vec<ReturnId> {
     rows.iter().map(|r| r.id).collect()
 }
 
@@ -320,7 +433,7 @@ pub(crate) async fn an_authorized_return_reads_back_as_written_and_only_by_its_t
     assert!(store.events_after(&globex, 0, 10).await.unwrap().is_empty());
     assert_eq!(store.last_event_seq(&globex).await.unwrap(), 0);
     let planned = Mutex::new(false);
-    let plan = |r: &ReturnRow| {
+    let plan = |r: &Return| {
         *planned.lock().unwrap() = true;
         Change::to(Cancelled, ask.now).plan(r)
     };
@@ -456,7 +569,10 @@ pub(crate) async fn a_replayed_authorization_returns_the_stored_answer_and_reser
         panic!("the first call applies")
     };
     let again = try_authorize(&store, &t, &ask, Uuid::new_v4(), Some(claim("k", 1))).await;
-    assert_eq!(again.unwrap(), Applied::Replayed(first.document.clone()));
+    assert_eq!(
+        again.unwrap(),
+        Applied::Replayed(document(first.id, first.version, first.status))
+    );
     assert_eq!(returned(&store, &t, "ORDER-1", "SKU-1").await, 1);
     let all = ReturnFilter::default();
     assert_eq!(

@@ -238,7 +238,7 @@ impl Ctx<'_> {
                 .customer_fee(price, i.profile, i.decision.statutory_withdrawal, false);
         let fee = allowed.min(room)?;
         let seller_clause = Clause::SellerPolicy {
-            term: "customer_restocking_fee_bps",
+            term: "customer_restocking_fee_bps".into(),
             value: bps.value().to_string(),
         };
         let (rule, clause) = if fee == requested {

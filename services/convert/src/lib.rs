@@ -1,7 +1,15 @@
-//! proto <-> domain conversions. Parsing here is the edge: past it, values are trusted.
+//! proto <-> domain conversions, for both adapters (the seller api and the supplier gateway).
+//! Parsing here is the edge: past it, values are trusted.
+
+// A failure is an error the caller sees, never a panic in the server.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod contract;
+pub mod error;
+pub mod idempotency;
 pub mod liability;
+pub mod render;
+pub mod return_view;
 pub mod returns;
 pub mod settings;
 pub mod supplier;

@@ -13,10 +13,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_LEN: usize = 200;
 
 /// Reads the key; `required` makes its absence an INVALID_ARGUMENT.
-pub(crate) fn idempotency_key(
-    metadata: &MetadataMap,
-    required: bool,
-) -> Result<Option<String>, ApiError> {
+pub fn idempotency_key(metadata: &MetadataMap, required: bool) -> Result<Option<String>, ApiError> {
     let Some(value) = metadata.get(IDEMPOTENCY_KEY) else {
         return if required {
             Err(DomainError::invalid(

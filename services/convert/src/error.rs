@@ -23,6 +23,9 @@ pub enum ApiError {
     /// The caller's key was refused.
     #[error(transparent)]
     Auth(AuthError),
+    /// The call exists in the API but is not served yet.
+    #[error("{0}")]
+    Unimplemented(String),
 }
 
 impl From<AuthError> for ApiError {
@@ -123,6 +126,7 @@ impl From<ApiError> for Status {
                 ),
             ),
             ApiError::Auth(AuthError::Store(e)) => ApiError::from(e).into(),
+            ApiError::Unimplemented(message) => Status::unimplemented(message),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 database_unavailable()
@@ -233,7 +237,7 @@ fn anyhow_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A handler's result as tonic wants it.
-pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
+pub fn respond<T>(result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
     result.map(tonic::Response::new).map_err(Status::from)
 }
 

@@ -136,7 +136,7 @@ pub fn clause(c: &Clause) -> (pb::Basis, pb::Clause) {
             pb::Clause {
                 source: pb::ClauseSource::Contract as i32,
                 contract_version: *version,
-                term: (*term).to_owned(),
+                term: term.to_string(),
                 text: c.to_string(),
                 ..Default::default()
             },
@@ -151,8 +151,8 @@ pub fn clause(c: &Clause) -> (pb::Basis, pb::Clause) {
             pb::Clause {
                 source: pb::ClauseSource::Statute as i32,
                 jurisdiction: jurisdiction_to_proto(*jurisdiction) as i32,
-                statutory_profile_version: (*profile_version).to_owned(),
-                article: (*citation).to_owned(),
+                statutory_profile_version: profile_version.to_string(),
+                article: citation.to_string(),
                 text: c.to_string(),
                 ..Default::default()
             },
@@ -161,7 +161,7 @@ pub fn clause(c: &Clause) -> (pb::Basis, pb::Clause) {
             pb::Basis::SellerPolicy,
             pb::Clause {
                 source: pb::ClauseSource::SellerSettings as i32,
-                term: (*term).to_owned(),
+                term: term.to_string(),
                 text: c.to_string(),
                 ..Default::default()
             },
@@ -219,7 +219,7 @@ pub fn decision_to_proto(
         supplier_decide_by: d.deadlines.supplier_decide_by.map(timestamp),
         contract_version: d.contract_version,
         statutory_profile: jurisdiction_to_proto(jurisdiction) as i32,
-        statutory_profile_version: d.profile_version.to_owned(),
+        statutory_profile_version: d.profile_version.to_string(),
         seller_settings_version,
         decide_time: Some(timestamp(decided_at)),
     }
