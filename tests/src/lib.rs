@@ -269,6 +269,27 @@ impl TestApp {
         (record.id, generated.secret)
     }
 
+    /// `GET path` on the metrics listener: the status line and the body.
+    pub async fn scrape(&self, path: &str) -> (String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.metrics_addr)
+            .await
+            .expect("connect to the metrics listener");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.metrics_addr);
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP answer");
+        assert!(
+            head.to_ascii_lowercase().contains("content-length"),
+            "{head}"
+        );
+        (
+            head.lines().next().unwrap_or_default().to_owned(),
+            body.to_owned(),
+        )
+    }
+
     /// The database the server runs on.
     pub fn database_url(&self) -> &str {
         &self._fresh.url
@@ -315,6 +336,13 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// The value of the sample named exactly `series` in a metrics exposition, if it is there.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
 }
 
 /// Opens a store with default options (for tests that look underneath).

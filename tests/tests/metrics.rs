@@ -3,35 +3,10 @@
 
 use returnbridge_proto::v1 as pb;
 use returnbridge_tests::fixtures::{authorize, changed_mind, seller_with_supplier};
-use returnbridge_tests::{Auth, TestApp, spawn_app};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use returnbridge_tests::{Auth, sample, spawn_app};
 use tonic::Code;
 
 const RETURNS: &str = "/returnbridge.v1.ReturnService";
-
-/// `GET path` on the metrics listener: the status line and the body.
-async fn scrape(app: &TestApp, path: &str) -> (String, String) {
-    let mut stream = tokio::net::TcpStream::connect(app.metrics_addr)
-        .await
-        .unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", app.metrics_addr);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(
-        head.to_ascii_lowercase().contains("content-length"),
-        "{head}"
-    );
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
-}
-
-/// The value of the sample named exactly `series`, if it is exposed.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .map(|v| v.parse().unwrap())
-}
 
 fn calls(text: &str, method: &str, code: &str) -> Option<f64> {
     sample(
@@ -73,7 +48,7 @@ async fn calls_and_decisions_are_counted_by_method_status_and_outcome() {
         .await
         .unwrap();
 
-    let (status, text) = scrape(&app, "/metrics").await;
+    let (status, text) = app.scrape("/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     let authorize_return = format!("{RETURNS}/AuthorizeReturn");
     let get_return = format!("{RETURNS}/GetReturn");
@@ -133,7 +108,7 @@ async fn an_idempotent_replay_is_not_a_second_decision() {
             .await
             .unwrap();
     }
-    let (_, text) = scrape(&app, "/metrics").await;
+    let (_, text) = app.scrape("/metrics").await;
     let decided: f64 = text
         .lines()
         .filter(|l| l.starts_with("returnbridge_returns_decided_total{"))
@@ -150,7 +125,7 @@ async fn an_idempotent_replay_is_not_a_second_decision() {
 #[tokio::test]
 async fn the_metrics_listener_answers_nothing_but_metrics() {
     let app = spawn_app().await;
-    let (status, _) = scrape(&app, "/").await;
+    let (status, _) = app.scrape("/").await;
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 }
 

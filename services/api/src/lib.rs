@@ -13,7 +13,7 @@ pub use returnbridge_convert::idempotency;
 mod liability;
 pub mod paging;
 pub mod returns;
-mod unimplemented;
+mod sla;
 
 use error::ApiError;
 use returnbridge_convert::render::ProtoRender;
@@ -30,7 +30,7 @@ use tonic::metadata::MetadataMap;
 pub use contract_service::ContractApi;
 pub use liability::LiabilityApi;
 pub use returns::ReturnApi;
-pub use unimplemented::SlaApi;
+pub use sla::SlaApi;
 
 /// What every handler shares: the store, the authenticator over it, and the clock.
 #[derive(Clone)]

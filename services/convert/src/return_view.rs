@@ -335,7 +335,7 @@ pub fn event_to_proto(r: &Return, e: &ReturnEvent) -> pb::ReturnEvent {
         event_time: Some(timestamp(e.at)),
         from_status: status_to_proto(e.from) as i32,
         to_status: status_to_proto(e.to) as i32,
-        return_version: r.version,
+        return_version: e.version,
         supplier_id: r.supplier.to_string(),
         order_id: r.request.order.order_id.as_str().to_owned(),
         note: e.note.clone(),

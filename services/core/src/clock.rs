@@ -1,9 +1,10 @@
 //! The one source of "now", so time-based behaviour can be driven by tests.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Mutex;
 
-/// Tells the time.
+/// Tells the time, to the microsecond: both databases keep instants to the microsecond, so an
+/// instant read back from a column equals the one a return's document recorded.
 pub trait Clock: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
@@ -15,7 +16,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -37,6 +38,9 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trunc_subsecs(6)
     }
 }

@@ -7,6 +7,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use returnbridge_domain::ids::SupplierId;
+use returnbridge_domain::returns::DeadlineKind;
 use returnbridge_domain::{Outcome, ReasonCode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,14 @@ struct DecisionLabels {
     reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BreachLabels {
+    // Bounded by the suppliers a deployment's sellers contract with, which operations want to tell
+    // apart on a dashboard; never a return or request id.
+    supplier_id: String,
+    deadline_kind: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric one process records; cheap to clone (the families are shared).
@@ -39,6 +49,7 @@ pub struct Metrics {
     registry: Arc<Registry>,
     rpc_duration: HistogramFamily<RpcLabels>,
     decided: Family<DecisionLabels, Counter>,
+    breaches: Family<BreachLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -69,10 +80,17 @@ impl Metrics {
             "Return requests decided by AuthorizeReturn, by outcome and first reason code",
             decided.clone(),
         );
+        let breaches = Family::<BreachLabels, Counter>::default();
+        registry.register(
+            "returnbridge_supplier_sla_breaches",
+            "Supplier deadlines missed, recorded once each, by supplier and deadline kind",
+            breaches.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             rpc_duration,
             decided,
+            breaches,
         }
     }
 
@@ -93,6 +111,16 @@ impl Metrics {
             .get_or_create(&DecisionLabels {
                 outcome: outcome.as_str(),
                 reason: first_reason.map_or("NONE", ReasonCode::as_str),
+            })
+            .inc();
+    }
+
+    /// Counts one missed supplier deadline.
+    pub fn record_breach(&self, supplier: SupplierId, kind: DeadlineKind) {
+        self.breaches
+            .get_or_create(&BreachLabels {
+                supplier_id: supplier.to_string(),
+                deadline_kind: kind.as_str(),
             })
             .inc();
     }

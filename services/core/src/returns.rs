@@ -14,12 +14,13 @@ use returnbridge_domain::eligibility::decide;
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::order::{ReturnRequest, ReturnedUnits, Sku};
 use returnbridge_domain::returns::{
-    Actor, DecidedUnder, Return, ReturnEvent, SupplierDecision, SupplierRequest,
+    Actor, DeadlineKind, DecidedUnder, EventDetail, Return, ReturnEvent, SlaContext,
+    SupplierDecision, SupplierRequest,
 };
 use returnbridge_domain::{DomainError, ErrorReason, Resource};
 use returnbridge_store::{
-    Applied, IdempotencyClaim, NewEvent, NewOutboxMessage, NewReturn, NewSettlement, ReturnUpdate,
-    ReturnedSoFar, Store, StoreError,
+    Applied, IdempotencyClaim, NewBreach, NewEvent, NewOutboxMessage, NewReturn, NewSettlement,
+    ReturnUpdate, ReturnedSoFar, Store, StoreError,
 };
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -39,10 +40,10 @@ pub trait Render: Send + Sync {
     ) -> NewOutboxMessage;
 }
 
-/// What one change did: its event, and the settlement when it resolved the return.
+/// What one change did: its events, and the settlement when it resolved the return.
 pub struct Changed {
-    /// The event.
-    pub event: ReturnEvent,
+    /// The events, in order; at least one.
+    pub events: Vec<ReturnEvent>,
     /// The final split's settlement line and postings.
     pub settlement: Option<NewSettlement>,
 }
@@ -50,7 +51,7 @@ pub struct Changed {
 impl From<ReturnEvent> for Changed {
     fn from(event: ReturnEvent) -> Self {
         Self {
-            event,
+            events: vec![event],
             settlement: None,
         }
     }
@@ -187,14 +188,22 @@ impl Returns {
                 .get(current.supplier_requests.len()..)
                 .and_then(<[SupplierRequest]>::last)
                 .map(|r| self.render.supplier_message(tenant, &ret, r, now));
+            if changed.events.is_empty() {
+                return Err(nothing_due());
+            }
             // Units no longer coming back are freed for later returns of the order.
-            let release = if changed.event.releases_units() {
+            let release = if changed.events.iter().any(ReturnEvent::releases_units) {
                 units(&ret)
             } else {
                 Vec::new()
             };
             Ok(ReturnUpdate {
-                event: self.render.event(&ret, &changed.event),
+                events: changed
+                    .events
+                    .iter()
+                    .map(|e| self.render.event(&ret, e))
+                    .collect(),
+                breaches: breaches(&ret, &changed.events),
                 ret,
                 outbox,
                 release,
@@ -301,6 +310,44 @@ impl Returns {
             .await
     }
 
+    /// Records the missed supplier deadlines of return `id` and takes its contract's breach action,
+    /// in one transaction. Returns the deadlines recorded: none when nothing was due (another
+    /// replica's clock was first).
+    pub async fn enforce_deadlines(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        ctx: &SlaContext<'_>,
+    ) -> Result<Vec<(SupplierId, DeadlineKind)>, StoreError> {
+        let now = self.clock.now();
+        // The store may run the edit more than once (a retried transaction): the last one counts.
+        let recorded = Mutex::new(Vec::new());
+        let edit = |ret: &mut Return| {
+            let events = ret.enforce_deadlines(now, ctx)?;
+            *recorded.lock().unwrap_or_else(|p| p.into_inner()) = events
+                .iter()
+                .filter_map(|e| match &e.detail {
+                    EventDetail::Breach(i, b) => {
+                        Some((ret.supplier_requests.get(*i)?.supplier, b.kind))
+                    }
+                    _ => None,
+                })
+                .collect();
+            Ok(Changed {
+                events,
+                settlement: None,
+            })
+        };
+        match self.change(tenant, id, 0, now, &edit, None).await {
+            Ok(_) => Ok(recorded.into_inner().unwrap_or_else(|p| p.into_inner())),
+            Err(StoreError::Domain(DomainError::FailedPrecondition {
+                reason: ErrorReason::ReturnNotOverdue,
+                ..
+            })) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Expires one overdue return, if it still is: safe to race with other replicas' sweeps, since
     /// the row lock and the return's own check decide.
     pub async fn expire(&self, tenant: &TenantId, id: ReturnId) -> Result<bool, StoreError> {
@@ -347,6 +394,46 @@ impl Returns {
             .into()
         })
     }
+}
+
+/// A change with nothing to record: a clock found nothing due.
+fn nothing_due() -> StoreError {
+    DomainError::FailedPrecondition {
+        reason: ErrorReason::ReturnNotOverdue,
+        message: "nothing is due on the return".into(),
+    }
+    .into()
+}
+
+/// The missed deadlines `events` record, for the breach table.
+fn breaches(ret: &Return, events: &[ReturnEvent]) -> Vec<NewBreach> {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let EventDetail::Breach(index, b) = &e.detail else {
+                return None;
+            };
+            let request = ret.supplier_requests.get(*index)?;
+            let failed_over = events[i + 1..]
+                .iter()
+                .find_map(|later| match &later.detail {
+                    EventDetail::FailedOver { to, .. } => Some(*to),
+                    _ => None,
+                });
+            Some(NewBreach {
+                request_id: request.id,
+                supplier: request.supplier,
+                request_kind: request.kind.as_str().to_owned(),
+                deadline_kind: b.kind.as_str().to_owned(),
+                deadline_at: b.deadline,
+                breached_at: b.recorded_at,
+                action: b.action.as_str().to_owned(),
+                failover_supplier: failed_over,
+                contract_version: ret.decision.contract_version,
+            })
+        })
+        .collect()
 }
 
 /// The units of a return, per SKU, as the store counts them.

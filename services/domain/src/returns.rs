@@ -3,7 +3,7 @@
 //! what happened as a [`ReturnEvent`]. The API shows it as the v1 `Return` message and the store keeps
 //! it as its own document; both convert at their edge.
 
-use crate::contract::{BreachAction, ContractVersion, SellerSettings};
+use crate::contract::{BreachAction, ContractVersion, SellerSettings, SlaTerms};
 use crate::decision::{Basis, Decision, FaultClass, Outcome};
 use crate::error::{DomainError, ErrorReason, Violations};
 use crate::ids::{ReturnId, SupplierId};
@@ -14,7 +14,7 @@ use crate::lifecycle::{ReturnStatus, Transition};
 use crate::money::Money;
 use crate::order::{EvidenceUri, ReturnItem, ReturnRequest, Sku};
 use crate::statute::StatutoryProfile;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -358,6 +358,12 @@ impl SupplierRequest {
         )
     }
 
+    /// The deadline of `kind` still to watch: running and not yet recorded as breached.
+    pub fn watched(&self, kind: DeadlineKind) -> Option<DateTime<Utc>> {
+        self.running(kind)
+            .filter(|_| !self.breaches.iter().any(|b| b.kind == kind))
+    }
+
     /// The deadline of `kind` still running: not yet met by an answer.
     pub fn running(&self, kind: DeadlineKind) -> Option<DateTime<Utc>> {
         let met = match kind {
@@ -546,6 +552,8 @@ pub struct ReturnEvent {
     pub from: ReturnStatus,
     /// Status after (equal to `from` when the status did not change).
     pub to: ReturnStatus,
+    /// The return's version after it.
+    pub version: i64,
     /// When.
     pub at: DateTime<Utc>,
     /// A note for people.
@@ -659,6 +667,7 @@ impl Return {
             actor: actor.clone(),
             from: ReturnStatus::Requested,
             to: status,
+            version: 1,
             at: now,
             note: String::new(),
             detail: EventDetail::Decision,
@@ -726,6 +735,7 @@ impl Return {
             actor: actor.clone(),
             from,
             to,
+            version: self.version,
             at: now,
             note,
             detail,
@@ -1079,7 +1089,7 @@ impl Return {
         &mut self,
         id: Uuid,
         decision: SupplierDecision,
-        ship_within: chrono::TimeDelta,
+        ship_within: TimeDelta,
     ) -> Result<ReturnEvent, DomainError> {
         let index = self.request_of(id, decision.supplier)?;
         self.answerable(index)?;
@@ -1160,9 +1170,8 @@ impl Return {
             })?;
         let request = &self.supplier_requests[index];
         let deadline = request
-            .running(kind)
+            .watched(kind)
             .filter(|due| *due <= now)
-            .filter(|_| !request.breaches.iter().any(|b| b.kind == kind))
             .ok_or_else(|| {
                 conflict(format!(
                     "the request's {kind} deadline is not running past due"
@@ -1223,6 +1232,98 @@ impl Return {
         self.supplier_requests.push(request);
         self.supplier = backup;
         Ok(event)
+    }
+}
+
+/// What the SLA clock needs to act on a return's missed deadlines.
+#[derive(Debug, Clone, Copy)]
+pub struct SlaContext<'a> {
+    /// The SLA terms of the contract version the return was decided under.
+    pub sla: &'a SlaTerms,
+    /// The handling supplier's backup, if it has one.
+    pub backup: Option<SupplierId>,
+    /// The seller's time to ship, for a return AUTO_APPROVE approves.
+    pub ship_within: TimeDelta,
+}
+
+impl Return {
+    /// Records every watched deadline of the open requests that passed by `now`, once each, and
+    /// takes the contract's breach action: NOTIFY (the breach event is the notice), AUTO_APPROVE (a
+    /// pending return is approved by the system, naming the missed deadline) or FAILOVER (the
+    /// request goes to the backup supplier with fresh deadlines; without a backup it notifies and
+    /// says why). Returns the events, none when nothing was due.
+    pub fn enforce_deadlines(
+        &mut self,
+        now: DateTime<Utc>,
+        ctx: &SlaContext<'_>,
+    ) -> Result<Vec<ReturnEvent>, DomainError> {
+        let mut events = Vec::new();
+        while let Some((id, kind)) = self.first_missed(now) {
+            events.push(self.breach(id, kind, ctx.sla.breach_action, now)?);
+            let Some(request) = self.supplier_requests.iter().find(|r| r.id == id) else {
+                continue;
+            };
+            let (request_kind, supplier) = (request.kind, request.supplier);
+            match ctx.sla.breach_action {
+                BreachAction::Notify => {}
+                BreachAction::AutoApprove => {
+                    if self.status == ReturnStatus::PendingSupplier
+                        && request_kind == SupplierRequestKind::AuthorizationRequest
+                    {
+                        let approval = SupplierDecision {
+                            verdict: SupplierVerdict::Approve,
+                            reasons: vec![SupplierReason {
+                                code: "SLA_AUTO_APPROVE".into(),
+                                message: format!(
+                                    "the supplier missed its {kind} deadline; contract v{} \
+                                     sla.breach_action=AUTO_APPROVE",
+                                    self.decision.contract_version
+                                ),
+                            }],
+                            return_instructions: String::new(),
+                            decided_at: now,
+                            automatic: true,
+                            supplier,
+                        };
+                        events.push(self.supplier_decide(id, approval, ctx.ship_within)?);
+                    }
+                }
+                BreachAction::Failover => match ctx.backup.filter(|b| *b != supplier) {
+                    Some(backup) => {
+                        let deadlines = SupplierDeadlines {
+                            ack_by: Some(now + ctx.sla.ack_within),
+                            decide_by: (request_kind == SupplierRequestKind::AuthorizationRequest)
+                                .then(|| now + ctx.sla.decision_within),
+                            credit_by: None,
+                        };
+                        events.push(self.fail_over(backup, deadlines, now)?);
+                    }
+                    None => {
+                        if let Some(last) = events.last_mut() {
+                            last.note = "FAILOVER: the supplier has no backup, so the seller is \
+                                         notified instead"
+                                .into();
+                        }
+                    }
+                },
+            }
+        }
+        Ok(events)
+    }
+
+    /// The open request and deadline kind that passed first and is not yet recorded.
+    fn first_missed(&self, now: DateTime<Utc>) -> Option<(Uuid, DeadlineKind)> {
+        self.supplier_requests
+            .iter()
+            .filter(|r| r.is_open())
+            .flat_map(|r| {
+                DeadlineKind::ALL
+                    .iter()
+                    .filter_map(move |k| Some((r.watched(*k)?, r.id, *k)))
+            })
+            .filter(|(due, _, _)| *due <= now)
+            .min_by_key(|(due, _, _)| *due)
+            .map(|(_, id, kind)| (id, kind))
     }
 }
 

@@ -401,3 +401,93 @@ fn a_stored_value_that_no_longer_parses_fails_to_load() {
         .replace("\"EUR\"", "\"XXX\"");
     assert!(serde_json::from_str::<Return>(&json).is_err());
 }
+
+fn sla(action: BreachAction) -> SlaTerms {
+    SlaTerms {
+        breach_action: action,
+        ..terms().sla
+    }
+}
+
+#[test]
+fn a_missed_deadline_under_notify_is_recorded_once_and_changes_nothing_else() {
+    let (mut ret, _) = decided(ReturnReason::ChangedMind, false);
+    let ack_by = ret.open_request().unwrap().deadlines.ack_by.unwrap();
+    let terms = sla(BreachAction::Notify);
+    let ctx = SlaContext {
+        sla: &terms,
+        backup: None,
+        ship_within: TimeDelta::days(14),
+    };
+    assert!(
+        ret.enforce_deadlines(ack_by - TimeDelta::seconds(1), &ctx)
+            .unwrap()
+            .is_empty()
+    );
+    let events = ret.enforce_deadlines(ack_by, &ctx).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::SlaBreached);
+    assert_eq!(ret.status, ReturnStatus::PendingSupplier);
+    assert!(
+        ret.enforce_deadlines(ack_by, &ctx).unwrap().is_empty(),
+        "once"
+    );
+}
+
+#[test]
+fn auto_approve_authorizes_a_pending_return_in_the_breachs_change() {
+    let (mut ret, _) = decided(ReturnReason::ChangedMind, false);
+    let decide_by = ret.open_request().unwrap().deadlines.decide_by.unwrap();
+    let terms = sla(BreachAction::AutoApprove);
+    let ctx = SlaContext {
+        sla: &terms,
+        backup: None,
+        ship_within: TimeDelta::days(14),
+    };
+    let events = ret.enforce_deadlines(decide_by, &ctx).unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    // The ack deadline passed first; its breach already approves.
+    assert_eq!(kinds, [EventKind::SlaBreached, EventKind::SupplierDecided]);
+    assert_eq!(ret.status, ReturnStatus::Authorized);
+    let decision = ret.supplier_decision.as_ref().unwrap();
+    assert!(decision.automatic);
+    assert!(decision.reasons[0].message.contains("AUTO_APPROVE"));
+    assert_eq!(events[1].actor, Actor::system());
+}
+
+#[test]
+fn failover_hands_the_request_to_the_backup_with_fresh_deadlines_or_notifies_without_one() {
+    let (mut ret, _) = decided(ReturnReason::ChangedMind, false);
+    let original = ret.supplier;
+    let ack_by = ret.open_request().unwrap().deadlines.ack_by.unwrap();
+    let terms = sla(BreachAction::Failover);
+    let alone = SlaContext {
+        sla: &terms,
+        backup: None,
+        ship_within: TimeDelta::days(14),
+    };
+    let mut without = ret.clone();
+    let events = without.enforce_deadlines(ack_by, &alone).unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].note.contains("no backup"), "{}", events[0].note);
+    assert_eq!(without.supplier, original);
+
+    let backup = SupplierId::generate();
+    let ctx = SlaContext {
+        backup: Some(backup),
+        ..alone
+    };
+    let events = ret.enforce_deadlines(ack_by, &ctx).unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::SlaBreached, EventKind::FailedOver]);
+    assert_eq!(ret.supplier, backup);
+    let open = ret.open_request().unwrap();
+    assert!(open.failover);
+    assert_eq!(open.deadlines.ack_by, Some(ack_by + terms.ack_within));
+    assert_eq!(
+        open.deadlines.decide_by,
+        Some(ack_by + terms.decision_within)
+    );
+    assert_eq!(events[1].version, ret.version);
+    assert_eq!(events[0].version, ret.version - 1);
+}

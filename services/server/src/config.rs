@@ -15,7 +15,7 @@ pub enum Role {
     All,
     /// ContractService, ReturnService, LiabilityService, SlaService, DeliveryService.
     Api,
-    /// SupplierCallbackService and the outbox dispatcher (the SLA clock as it lands).
+    /// SupplierCallbackService, the outbox dispatcher and the SLA clock.
     Gateway,
 }
 

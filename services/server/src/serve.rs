@@ -9,8 +9,8 @@ use chrono::TimeDelta;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::purge_idempotency_records;
-use returnbridge_gateway::SupplierCallbacks;
 use returnbridge_gateway::deliveries::DeliveryApi;
+use returnbridge_gateway::{SlaClock, SupplierCallbacks};
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
 use returnbridge_proto::v1::delivery_service_server::DeliveryServiceServer;
 use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
@@ -176,6 +176,23 @@ pub async fn run_with(
             settings.gateway.dispatcher(),
             &background,
         );
+        let sla = SlaClock::new(
+            ctx.returns.clone(),
+            store.clone(),
+            ctx.clock.clone(),
+            ctx.metrics.clone(),
+        );
+        let events = ctx.events.clone();
+        background.every(returnbridge_gateway::sla_clock::TICK, move || {
+            let (sla, events) = (sla.clone(), events.clone());
+            async move {
+                match sla.tick().await {
+                    Ok(0) => {}
+                    Ok(_) => events.notify_waiters(),
+                    Err(e) => tracing::warn!(error = %e, "SLA clock tick failed; retrying"),
+                }
+            }
+        });
     }
     let retention = TimeDelta::hours(
         i64::try_from(settings.database.idempotency_retention_hours).unwrap_or(i64::MAX),

@@ -28,8 +28,8 @@ pub(crate) struct ReturnColumns<'a> {
     pub reason: &'static str,
     pub status: &'static str,
     pub currency: &'a str,
-    /// The earliest still-running deadline of each kind over the open supplier requests: what the
-    /// SLA clock scans.
+    /// The earliest deadline of each kind over the open supplier requests that is still running and
+    /// not yet recorded as missed: what the SLA clock scans.
     pub ack_by: Option<DateTime<Utc>>,
     pub decide_by: Option<DateTime<Utc>>,
     pub credit_by: Option<DateTime<Utc>>,
@@ -41,7 +41,7 @@ impl<'a> ReturnColumns<'a> {
         let running = |kind| {
             ret.supplier_requests
                 .iter()
-                .filter_map(|r| r.running(kind))
+                .filter_map(|r| r.watched(kind))
                 .min()
         };
         let document = serde_json::to_vec(&Document { v: 1, ret }).map_err(|e| {

@@ -18,6 +18,7 @@ mod postgres;
 mod probe;
 mod returns;
 mod rows;
+mod sla;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -43,9 +44,10 @@ pub use outbox::{
 };
 pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{
-    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter, ReturnStore,
-    ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
+    AuthorizePlan, LegacyReturn, NewBreach, NewEvent, NewOutboxMessage, NewReturn, ReturnFilter,
+    ReturnStore, ReturnUpdate, ReturnedSoFar, SalesRecord, StoredEvent, UpdatePlan,
 };
+pub use sla::{BreachCursor, BreachFilter, SlaStore, StoredBreach};
 pub use sqlite::SqliteStore;
 
 /// Connection settings that do not belong in the URL.
@@ -117,7 +119,7 @@ pub enum Applied<T> {
 /// row is simply not found.
 #[async_trait]
 pub trait Store:
-    ContractStore + ReturnStore + LiabilityStore + OutboxStore + Send + Sync + 'static
+    ContractStore + ReturnStore + LiabilityStore + OutboxStore + SlaStore + Send + Sync + 'static
 {
     /// Applies pending migrations (embedded in the binary; checksums verified).
     async fn migrate(&self) -> Result<(), StoreError>;

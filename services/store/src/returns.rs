@@ -87,14 +87,39 @@ pub struct NewReturn {
 pub struct ReturnUpdate {
     /// The return after the change.
     pub ret: Return,
-    /// The event recording the change.
-    pub event: NewEvent,
+    /// The events recording the change, in order (a breach and its action are two).
+    pub events: Vec<NewEvent>,
+    /// Supplier deadlines the change records as missed.
+    pub breaches: Vec<NewBreach>,
     /// A message for the supplier, if the change calls for one.
     pub outbox: Option<NewOutboxMessage>,
     /// Units no longer coming back, per SKU (cancelled, expired, rejected by the supplier).
     pub release: Vec<(String, i64)>,
     /// The final liability split and its ledger postings, when the change resolves the return.
     pub settlement: Option<crate::NewSettlement>,
+}
+
+/// A missed supplier deadline, recorded once per request and deadline kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBreach {
+    /// The request that missed it.
+    pub request_id: Uuid,
+    /// The supplier it was addressed to.
+    pub supplier: SupplierId,
+    /// `AUTHORIZATION_REQUEST`, `NOTICE`, ...
+    pub request_kind: String,
+    /// `ACK`, `DECISION` or `CREDIT`.
+    pub deadline_kind: String,
+    /// When it was due.
+    pub deadline_at: DateTime<Utc>,
+    /// When the breach was recorded.
+    pub breached_at: DateTime<Utc>,
+    /// The contract's action: `NOTIFY`, `AUTO_APPROVE`, `FAILOVER`.
+    pub action: String,
+    /// The backup that took over, when the action failed over.
+    pub failover_supplier: Option<SupplierId>,
+    /// The contract version the deadline came from.
+    pub contract_version: i64,
 }
 
 /// Units already returned per SKU of one order, across all its returns.

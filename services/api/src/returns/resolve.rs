@@ -54,7 +54,7 @@ pub(super) async fn resolve(
         let (event, split) = ret.resolve(ask.clone(), &terms, &actor, now, req.note.clone())?;
         let shown = split_to_proto(&split, &ret.id.to_string(), false, now);
         Ok(Changed {
-            event,
+            events: vec![event],
             settlement: Some(settlement(ret, &split, &shown, now)),
         })
     };

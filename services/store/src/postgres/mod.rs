@@ -5,6 +5,7 @@ mod liability;
 mod outbox;
 mod returns;
 mod scratch;
+mod sla;
 
 pub use scratch::ScratchDatabase;
 

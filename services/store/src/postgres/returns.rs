@@ -1,7 +1,7 @@
 use super::{claim_key, record_answer};
 use crate::documents::{LEGACY_RETURN_FORMAT, RETURN_FORMAT, ReturnColumns, decode_return};
 use crate::returns::{
-    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
+    AuthorizePlan, LegacyReturn, NewBreach, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
     SalesRecord, StoredEvent, UpdatePlan,
 };
 use crate::rows::stored_precision;
@@ -162,6 +162,34 @@ async fn enqueue(
     Ok(())
 }
 
+/// Records a missed deadline; the primary key refuses a second record of the same one.
+async fn insert_breach(
+    conn: &mut PgConnection,
+    tenant: &TenantId,
+    return_id: ReturnId,
+    b: &NewBreach,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sla_breaches (tenant_id, request_id, deadline_kind, return_id, supplier_id, \
+         request_kind, deadline_at, breached_at, action, failover_supplier_id, contract_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(tenant.as_str())
+    .bind(b.request_id)
+    .bind(&b.deadline_kind)
+    .bind(return_id.as_uuid())
+    .bind(b.supplier.as_uuid())
+    .bind(&b.request_kind)
+    .bind(stored_precision(b.deadline_at))
+    .bind(stored_precision(b.breached_at))
+    .bind(&b.action)
+    .bind(b.failover_supplier.map(|s| s.as_uuid()))
+    .bind(b.contract_version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Adds `delta` (negative to release) to the units returned of each SKU of an order.
 async fn adjust_units(
     conn: &mut PgConnection,
@@ -285,7 +313,12 @@ impl ReturnStore for PgStore {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
         record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
-        append_event(&mut tx, tenant, id, &update.event).await?;
+        for breach in &update.breaches {
+            insert_breach(&mut tx, tenant, id, breach).await?;
+        }
+        for event in &update.events {
+            append_event(&mut tx, tenant, id, event).await?;
+        }
         tx.commit().await?;
         Ok(Applied::New(ret))
     }

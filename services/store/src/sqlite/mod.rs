@@ -6,6 +6,7 @@ mod contracts;
 mod liability;
 mod outbox;
 mod returns;
+mod sla;
 
 use crate::probe::{ProbeConnection, schema_current};
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};

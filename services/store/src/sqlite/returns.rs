@@ -1,7 +1,7 @@
 use super::{claim_key, record_answer, ts, uuid_col};
 use crate::documents::{LEGACY_RETURN_FORMAT, RETURN_FORMAT, ReturnColumns, decode_return};
 use crate::returns::{
-    AuthorizePlan, LegacyReturn, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
+    AuthorizePlan, LegacyReturn, NewBreach, NewEvent, NewOutboxMessage, ReturnFilter, ReturnStore,
     SalesRecord, StoredEvent, UpdatePlan,
 };
 use crate::rows::stored_precision;
@@ -160,6 +160,34 @@ async fn enqueue(
     Ok(())
 }
 
+/// Records a missed deadline; the primary key refuses a second record of the same one.
+async fn insert_breach(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    return_id: ReturnId,
+    b: &NewBreach,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sla_breaches (tenant_id, request_id, deadline_kind, return_id, supplier_id, \
+         request_kind, deadline_at, breached_at, action, failover_supplier_id, contract_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(tenant.as_str())
+    .bind(b.request_id.to_string())
+    .bind(&b.deadline_kind)
+    .bind(return_id.to_string())
+    .bind(b.supplier.to_string())
+    .bind(&b.request_kind)
+    .bind(ts(b.deadline_at))
+    .bind(ts(b.breached_at))
+    .bind(&b.action)
+    .bind(b.failover_supplier.map(|s| s.to_string()))
+    .bind(b.contract_version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn adjust_units(
     conn: &mut SqliteConnection,
     tenant: &TenantId,
@@ -278,7 +306,12 @@ impl ReturnStore for SqliteStore {
             enqueue(&mut tx, tenant, id, message, now).await?;
         }
         record_answer(&mut tx, tenant, idempotency.as_ref(), &ret).await?;
-        append_event(&mut tx, tenant, id, &update.event).await?;
+        for breach in &update.breaches {
+            insert_breach(&mut tx, tenant, id, breach).await?;
+        }
+        for event in &update.events {
+            append_event(&mut tx, tenant, id, event).await?;
+        }
         tx.commit().await?;
         Ok(Applied::New(ret))
     }

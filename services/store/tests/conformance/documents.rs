@@ -45,7 +45,14 @@ pub(crate) async fn supplier_deadlines_due_are_running_ones_listed_once_earliest
         ret.supplier_requests[0].acknowledged_at = Some(at(T0 + 30, 0));
         ret.supplier_requests[0].state = SupplierRequestState::Acknowledged;
         Ok(ReturnUpdate {
-            event: event(ret.id, ret.version, ret.status, ret.status, at(T0 + 30, 0)),
+            events: vec![event(
+                ret.id,
+                ret.version,
+                ret.status,
+                ret.status,
+                at(T0 + 30, 0),
+            )],
+            breaches: vec![],
             ret,
             outbox: None,
             release: vec![],

@@ -341,7 +341,8 @@ impl Change {
         ret.updated_at = self.now;
         Ok(ReturnUpdate {
             ret,
-            event: event(row.id, version, row.status, self.to, self.now),
+            events: vec![event(row.id, version, row.status, self.to, self.now)],
+            breaches: vec![],
             outbox: self.outbox.map(|m| notice(m, row.supplier, self.now)),
             release: self.release.clone(),
             settlement: self.settlement.clone(),
