@@ -1,18 +1,26 @@
-//! SupplierCallbackService: suppliers acknowledge and decide the requests forwarded to them. Every
+//! SupplierCallbackService: suppliers acknowledge and decide the requests forwarded to them, and
+//! report receipts, inspections and credits on the returns they handle. Every
 //! call authenticates a supplier's key first; a key sees only its own supplier's requests (another's
 //! is NOT_FOUND), and the return use cases in `returnbridge-core` make each answer one transaction.
 
 use chrono::TimeDelta;
 use returnbridge_convert::error::{ApiError, respond};
 use returnbridge_convert::idempotency::{Idempotency, answer, keep};
+use returnbridge_convert::input;
 use returnbridge_convert::return_view::{supplier_request, supplier_view};
 use returnbridge_convert::settings;
 use returnbridge_core::auth::Authenticator;
 use returnbridge_core::clock::Clock;
+use returnbridge_core::returns::Changed;
 use returnbridge_core::returns::Returns;
 use returnbridge_domain::auth::Scope;
+use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::ids::{SupplierId, TenantId};
-use returnbridge_domain::returns::{Return, SupplierDecision, SupplierReason, SupplierVerdict};
+use returnbridge_domain::lifecycle::ReturnStatus;
+use returnbridge_domain::returns::{
+    Actor, ActorKind, CreditConfirmation, Return, Shipment, SupplierDecision, SupplierReason,
+    SupplierVerdict,
+};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::supplier_callback_service_server::SupplierCallbackService;
@@ -142,6 +150,187 @@ impl SupplierCallbacks {
         self.events.notify_waiters();
         answer(applied, render)
     }
+
+    /// The supplier of the caller's key as the actor of its reports.
+    fn actor(supplier: SupplierId) -> Actor {
+        Actor {
+            kind: ActorKind::Supplier,
+            id: supplier.to_string(),
+        }
+    }
+
+    async fn receipt_report(
+        &self,
+        request: Request<pb::ReportReceiptRequest>,
+    ) -> Result<pb::ReportReceiptResponse, ApiError> {
+        let (tenant, supplier) = self.supplier(&request).await?;
+        let idempotency = Idempotency::of(
+            request.metadata(),
+            "ReportReceipt",
+            request.get_ref(),
+            false,
+        )?;
+        let req = request.into_inner();
+        let id = return_id(&req.return_id)?;
+        let Some(sent) = &req.receipt else {
+            return Err(DomainError::invalid("receipt", "is required").into());
+        };
+        let now = self.clock.now();
+        let by = Self::actor(supplier);
+        let mut v = Violations::default();
+        let receipt = input::receipt(sent, "receipt", by.clone(), now, &mut v);
+        v.finish()?;
+        // Goods that arrive before anyone recorded their shipment were shipped: an empty shipment is
+        // recorded first, in the same change.
+        let edit = |ret: &mut Return| {
+            let mut events = Vec::new();
+            if ret.status == ReturnStatus::Authorized {
+                let shipment = Shipment {
+                    carrier: String::new(),
+                    tracking_number: String::new(),
+                    label_cost: None,
+                    shipped_at: receipt.received_at,
+                    recorded_by: by.clone(),
+                };
+                events.push(ret.ship(shipment, now)?);
+            }
+            events.push(ret.receive(receipt.clone(), now)?);
+            Ok(Changed {
+                events,
+                settlement: None,
+            })
+        };
+        let same = |ret: &Return| ret.receipt.as_ref().is_some_and(|r| r.recorded_by == by);
+        let render = |ret: &Return| pb::ReportReceiptResponse {
+            supplier_return: Some(supplier_view(ret)),
+        };
+        let applied = self
+            .returns
+            .supplier_report(
+                &tenant,
+                supplier,
+                id,
+                &edit,
+                &same,
+                idempotency.claim(&keep(&render)),
+            )
+            .await?;
+        self.events.notify_waiters();
+        answer(applied, render)
+    }
+
+    async fn inspection_report(
+        &self,
+        request: Request<pb::ReportInspectionRequest>,
+    ) -> Result<pb::ReportInspectionResponse, ApiError> {
+        let (tenant, supplier) = self.supplier(&request).await?;
+        let idempotency = Idempotency::of(
+            request.metadata(),
+            "ReportInspection",
+            request.get_ref(),
+            false,
+        )?;
+        let req = request.into_inner();
+        let id = return_id(&req.return_id)?;
+        let Some(sent) = &req.inspection else {
+            return Err(DomainError::invalid("inspection", "is required").into());
+        };
+        let now = self.clock.now();
+        let mut v = Violations::default();
+        let report = input::inspection(sent, "inspection", Self::actor(supplier), now, &mut v);
+        let report = v.finish_with(report, "inspection.outcome")?;
+        let edit = |ret: &mut Return| Ok(ret.inspect(report.clone(), now)?.into());
+        // An inspection may be redone, so a repeat is a new report: never the same answer.
+        let same = |_: &Return| false;
+        let render = |ret: &Return| pb::ReportInspectionResponse {
+            supplier_return: Some(supplier_view(ret)),
+        };
+        let applied = self
+            .returns
+            .supplier_report(
+                &tenant,
+                supplier,
+                id,
+                &edit,
+                &same,
+                idempotency.claim(&keep(&render)),
+            )
+            .await?;
+        self.events.notify_waiters();
+        answer(applied, render)
+    }
+
+    async fn credit_confirmation(
+        &self,
+        request: Request<pb::ConfirmCreditRequest>,
+    ) -> Result<pb::ConfirmCreditResponse, ApiError> {
+        let (tenant, supplier) = self.supplier(&request).await?;
+        let idempotency = Idempotency::of(
+            request.metadata(),
+            "ConfirmCredit",
+            request.get_ref(),
+            false,
+        )?;
+        let req = request.into_inner();
+        let id = return_id(&req.return_id)?;
+        let now = self.clock.now();
+        let mut v = Violations::default();
+        let amount = input::amount(&req.amount, "amount", &mut v);
+        if req.amount.is_none() {
+            v.add(
+                "amount",
+                "is required: what was credited, in the return's currency",
+            );
+        }
+        v.check(
+            !req.credit_reference.trim().is_empty(),
+            "credit_reference",
+            "is required: your credit note or transaction reference",
+        );
+        v.text("credit_reference", &req.credit_reference, 200);
+        let credited_at = input::when(&req.credit_time, "credit_time", now, &mut v);
+        let amount = v.finish_with(amount, "amount")?;
+        let credit = CreditConfirmation {
+            amount,
+            reference: req.credit_reference.clone(),
+            credited_at,
+            recorded_by: Self::actor(supplier),
+        };
+        let edit = |ret: &mut Return| Ok(ret.confirm_credit(credit.clone(), now)?.into());
+        let same = |ret: &Return| {
+            ret.credit
+                .as_ref()
+                .is_some_and(|c| c.amount == credit.amount && c.reference == credit.reference)
+        };
+        let render = |ret: &Return| pb::ConfirmCreditResponse {
+            supplier_return: Some(supplier_view(ret)),
+        };
+        let applied = self
+            .returns
+            .supplier_report(
+                &tenant,
+                supplier,
+                id,
+                &edit,
+                &same,
+                idempotency.claim(&keep(&render)),
+            )
+            .await?;
+        self.events.notify_waiters();
+        answer(applied, render)
+    }
+}
+
+/// A return id the supplier names.
+fn return_id(raw: &str) -> Result<ReturnId, ApiError> {
+    let mut v = Violations::default();
+    let id = if raw.is_empty() {
+        v.add("return_id", "is required");
+        None
+    } else {
+        v.take("return_id", ReturnId::parse(raw))
+    };
+    Ok(v.finish_with(id, "return_id")?)
 }
 
 /// The request id a supplier names: the webhook-id it was sent under.
@@ -241,19 +430,6 @@ fn decision(
     })
 }
 
-/// What the service answers for calls not built yet, after the key was checked, so a caller
-/// without a supplier key learns nothing.
-async fn not_yet<T, R>(
-    service: &SupplierCallbacks,
-    request: &Request<T>,
-    rpc: &str,
-) -> Result<R, ApiError> {
-    service.supplier(request).await?;
-    Err(ApiError::Unimplemented(format!(
-        "SupplierCallbackService.{rpc} is not available yet"
-    )))
-}
-
 #[tonic::async_trait]
 impl SupplierCallbackService for SupplierCallbacks {
     async fn acknowledge_request(
@@ -274,20 +450,20 @@ impl SupplierCallbackService for SupplierCallbacks {
         &self,
         request: Request<pb::ReportReceiptRequest>,
     ) -> Result<Response<pb::ReportReceiptResponse>, Status> {
-        respond(not_yet(self, &request, "ReportReceipt").await)
+        respond(self.receipt_report(request).await)
     }
 
     async fn report_inspection(
         &self,
         request: Request<pb::ReportInspectionRequest>,
     ) -> Result<Response<pb::ReportInspectionResponse>, Status> {
-        respond(not_yet(self, &request, "ReportInspection").await)
+        respond(self.inspection_report(request).await)
     }
 
     async fn confirm_credit(
         &self,
         request: Request<pb::ConfirmCreditRequest>,
     ) -> Result<Response<pb::ConfirmCreditResponse>, Status> {
-        respond(not_yet(self, &request, "ConfirmCredit").await)
+        respond(self.credit_confirmation(request).await)
     }
 }

@@ -274,3 +274,88 @@ async fn a_decision_must_fit_its_request_and_give_its_reasons() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(reason(&err), "REQUEST_KIND_MISMATCH");
 }
+
+#[tokio::test]
+async fn the_supplier_reports_receipt_inspection_and_credit_on_its_own_returns() {
+    let app = spawn_app().await;
+    let w = World::new(&app, "acme").await;
+    let (r, request_id) = w.pending(&app, "SO-1", "NONE").await;
+    let mut callbacks = w.callbacks(&app);
+    callbacks
+        .submit_decision(decide(&request_id, pb::SupplierVerdict::Approve))
+        .await
+        .unwrap();
+    let credit = |amount: i64| pb::ConfirmCreditRequest {
+        return_id: r.return_id.clone(),
+        amount: Some(returnbridge_tests::fixtures::eur(amount)),
+        credit_reference: "CN-7".into(),
+        ..Default::default()
+    };
+    let early = callbacks.confirm_credit(credit(3000)).await.unwrap_err();
+    assert_eq!(
+        early.code(),
+        Code::FailedPrecondition,
+        "nothing came back yet"
+    );
+
+    // Goods arriving before anyone recorded a shipment were shipped: both are recorded.
+    let receipt = pb::ReportReceiptRequest {
+        return_id: r.return_id.clone(),
+        receipt: Some(pb::Receipt::default()),
+        ..Default::default()
+    };
+    let received = callbacks
+        .report_receipt(receipt.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .supplier_return
+        .unwrap();
+    assert_eq!(received.status, pb::ReturnStatus::Received as i32);
+    let again = callbacks.report_receipt(receipt.clone()).await.unwrap();
+    assert_eq!(
+        again.into_inner().supplier_return.unwrap().status,
+        pb::ReturnStatus::Received as i32,
+        "a repeat is the same answer"
+    );
+    let stranger = World::new(&app, "acme").await;
+    let err = stranger
+        .callbacks(&app)
+        .report_receipt(receipt)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+
+    let inspected = callbacks
+        .report_inspection(pb::ReportInspectionRequest {
+            return_id: r.return_id.clone(),
+            inspection: Some(pb::Inspection {
+                outcome: pb::InspectionOutcome::Passed as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .supplier_return
+        .unwrap();
+    assert_eq!(inspected.status, pb::ReturnStatus::Inspected as i32);
+
+    callbacks.confirm_credit(credit(3000)).await.unwrap();
+    callbacks.confirm_credit(credit(3000)).await.unwrap();
+    let other = callbacks.confirm_credit(credit(2000)).await.unwrap_err();
+    assert_eq!(reason(&other), "ALREADY_ANSWERED");
+    let seen = get_return(&app, &w.seller, &r.return_id).await;
+    assert_eq!(seen.credit.unwrap().credit_reference, "CN-7");
+    let events = return_events(&app, &w.seller, &r.return_id).await;
+    assert_eq!(
+        kinds(&events)[2..],
+        [
+            pb::ReturnEventType::Shipped,
+            pb::ReturnEventType::Received,
+            pb::ReturnEventType::Inspected,
+            pb::ReturnEventType::CreditConfirmed,
+        ]
+    );
+}

@@ -7,6 +7,7 @@
 pub mod contract;
 pub mod error;
 pub mod idempotency;
+pub mod input;
 pub mod liability;
 pub mod render;
 pub mod return_view;

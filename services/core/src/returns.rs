@@ -310,6 +310,54 @@ impl Returns {
             .await
     }
 
+    /// A report by `supplier` on its return `id` (receipt, inspection, credit), made by `edit`. A
+    /// return handled by another supplier is NOT_FOUND. When the return refuses the report and
+    /// `same` says the return already holds it from this supplier, the repeat is answered with the
+    /// return as it stands and no second effect.
+    pub async fn supplier_report(
+        &self,
+        tenant: &TenantId,
+        supplier: SupplierId,
+        id: ReturnId,
+        edit: Edit<'_>,
+        same: &(dyn Fn(&Return) -> bool + Send + Sync),
+        claim: Option<IdempotencyClaim<'_, Return>>,
+    ) -> Result<Applied<Return>, StoreError> {
+        let not_found = || -> StoreError {
+            DomainError::NotFound {
+                resource: Resource::Return,
+                id: id.to_string(),
+            }
+            .into()
+        };
+        let theirs = |ret: &mut Return| {
+            if ret.supplier != supplier {
+                return Err(not_found());
+            }
+            edit(ret)
+        };
+        match self
+            .change(tenant, id, 0, self.clock.now(), &theirs, claim)
+            .await
+        {
+            Err(StoreError::Domain(
+                refused @ (DomainError::StatusConflict { .. }
+                | DomainError::FailedPrecondition {
+                    reason: ErrorReason::AlreadyAnswered,
+                    ..
+                }),
+            )) => {
+                let current = self.get(tenant, id).await?;
+                if current.supplier == supplier && same(&current) {
+                    Ok(Applied::New(current))
+                } else {
+                    Err(refused.into())
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Records the missed supplier deadlines of return `id` and takes its contract's breach action,
     /// in one transaction. Returns the deadlines recorded: none when nothing was due (another
     /// replica's clock was first).

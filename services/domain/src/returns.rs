@@ -904,6 +904,66 @@ impl Return {
         Ok(event)
     }
 
+    /// The supplier confirms it credited the seller: recorded once the goods are back (received,
+    /// inspected or resolved), without a status change; an open credit request is answered by it.
+    pub fn confirm_credit(
+        &mut self,
+        credit: CreditConfirmation,
+        now: DateTime<Utc>,
+    ) -> Result<ReturnEvent, DomainError> {
+        let mut v = Violations::default();
+        self.check_amount(Some(&credit.amount), "amount", &mut v);
+        v.check(
+            credit.amount.amount_minor > 0,
+            "amount.amount_minor",
+            "must be more than zero",
+        );
+        v.finish()?;
+        if !matches!(
+            self.status,
+            ReturnStatus::Received | ReturnStatus::Inspected | ReturnStatus::Resolved
+        ) {
+            return Err(DomainError::StatusConflict {
+                current: self.status.as_str(),
+                message: format!(
+                    "the return is {}; a credit is confirmed once the goods are back (RECEIVED, \
+                     INSPECTED or RESOLVED)",
+                    self.status
+                ),
+            });
+        }
+        if self.credit.is_some() {
+            return Err(DomainError::FailedPrecondition {
+                reason: ErrorReason::AlreadyAnswered,
+                message: "the credit was confirmed already".into(),
+            });
+        }
+        // Recorded on a resolved return too: the credit follows the resolution, it changes no status.
+        let from = self.status;
+        self.version += 1;
+        self.updated_at = now;
+        for request in self.supplier_requests.iter_mut().filter(|r| {
+            r.kind == SupplierRequestKind::CreditRequest
+                && r.supplier == self.supplier
+                && r.is_open()
+        }) {
+            request.answered_at = Some(now);
+            request.state = SupplierRequestState::Answered;
+        }
+        let event = ReturnEvent {
+            kind: EventKind::CreditConfirmed,
+            actor: credit.recorded_by.clone(),
+            from,
+            to: from,
+            version: self.version,
+            at: now,
+            note: String::new(),
+            detail: EventDetail::Credit,
+        };
+        self.credit = Some(credit);
+        Ok(event)
+    }
+
     /// Any open status -> CANCELLED.
     pub fn cancel(&mut self, cancellation: Cancellation) -> Result<ReturnEvent, DomainError> {
         let actor = cancellation.cancelled_by.clone();

@@ -18,7 +18,7 @@ use returnbridge_domain::liability::{
 };
 use returnbridge_domain::money::Money;
 use returnbridge_domain::order::{ReturnItem, ReturnRequest, Sku};
-use returnbridge_domain::returns::{InspectionOutcome, ResolutionAsk, Return, SplitTerms, refusal};
+use returnbridge_domain::returns::{ResolutionAsk, Return, SplitTerms, refusal};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::StoreError;
@@ -168,12 +168,6 @@ pub(crate) fn resolution_ask(
         items,
         compensation,
     })
-}
-
-/// A proto inspection outcome as the domain's; `None` for UNSPECIFIED or an unknown number.
-pub(crate) fn inspection_outcome(raw: i32) -> Option<InspectionOutcome> {
-    let name = pb::InspectionOutcome::try_from(raw).ok()?.as_str_name();
-    InspectionOutcome::parse(name.strip_prefix("INSPECTION_OUTCOME_")?).ok()
 }
 
 /// What a quote assumes besides the resolution.

@@ -5,15 +5,14 @@ mod settlement;
 
 use crate::ApiContext;
 use crate::contracts::seller_settings;
+use crate::convert::input::inspection_outcome;
 use crate::convert::liability::split_to_proto;
 use crate::convert::return_view::return_to_proto;
 use crate::convert::returns::decision_to_proto;
 use crate::error::{ApiError, respond as ok};
 use crate::returns::authorize::{contract_for_order, parse};
 use crate::returns::{return_id, return_not_found};
-use compute::{
-    Assumed, DecidedUnder, decided_under, inspection_outcome, money, quote_split, resolution_ask,
-};
+use compute::{Assumed, DecidedUnder, decided_under, money, quote_split, resolution_ask};
 use prost::Message;
 use returnbridge_domain::ErrorReason;
 use returnbridge_domain::auth::Scope;

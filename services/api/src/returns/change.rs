@@ -4,22 +4,16 @@
 
 use super::return_id;
 use crate::ApiContext;
-use crate::convert::contract::instant;
-use crate::convert::money_input;
 use crate::convert::return_view::return_to_proto;
 use crate::error::ApiError;
 use crate::idempotency::{Idempotency, answer, idempotency_key, keep};
 use chrono::{DateTime, Utc};
 use prost::Message;
+pub(super) use returnbridge_convert::input::{MAX_SHORT_TEXT, amount, when};
 use returnbridge_core::auth::Principal;
 pub(super) use returnbridge_core::returns::{Changed, Edit};
-use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
-use returnbridge_domain::currency::Currency;
 use returnbridge_domain::ids::ReturnId;
-use returnbridge_domain::money::Money;
-use returnbridge_domain::order::{ReturnItem, Sku};
-use returnbridge_domain::order_input::MAX_CLOCK_SKEW;
 use returnbridge_proto::v1 as pb;
 use tonic::Request;
 
@@ -88,50 +82,4 @@ pub(super) async fn run<T: Message>(
         edit,
     )
     .await
-}
-
-/// Longest carrier name or tracking number.
-pub(super) const MAX_SHORT_TEXT: usize = 100;
-
-/// An optional instant of the request, defaulting to now and never in the future.
-pub(super) fn when(
-    t: &Option<prost_types::Timestamp>,
-    field: &str,
-    now: DateTime<Utc>,
-    v: &mut Violations,
-) -> DateTime<Utc> {
-    match t.as_ref().and_then(|t| instant(t, field, v)) {
-        Some(at) if at > now + MAX_CLOCK_SKEW => {
-            v.add(field, "lies in the future; send the instant it happened");
-            now
-        }
-        Some(at) => at,
-        None => now,
-    }
-}
-
-/// An optional amount of the request; the return checks its currency and sign.
-pub(super) fn amount(m: &Option<pb::Money>, field: &str, v: &mut Violations) -> Option<Money> {
-    let input = money_input(m.as_ref()?);
-    let currency = v.take(
-        &format!("{field}.currency_code"),
-        Currency::parse(&input.currency),
-    )?;
-    Some(Money::new(currency, input.amount_minor))
-}
-
-/// Lines of the request; the return checks them against its own.
-pub(super) fn items(items: &[pb::ReturnItem], field: &str, v: &mut Violations) -> Vec<ReturnItem> {
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| {
-            let sku = v.take(&format!("{field}[{i}].sku"), Sku::parse(&item.sku))?;
-            // Out of range is the return's to say, with the units it holds; 0 is out of range.
-            Some(ReturnItem {
-                sku,
-                quantity: u32::try_from(item.quantity).unwrap_or(0),
-            })
-        })
-        .collect()
 }

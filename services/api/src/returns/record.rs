@@ -2,25 +2,16 @@
 //! request into the domain's record, and the return checks it against its own facts and records it,
 //! under the row lock.
 
-use super::change::{MAX_SHORT_TEXT, amount, begin, items, run, when};
+use super::change::{MAX_SHORT_TEXT, amount, begin, run, when};
 use super::document::seller;
 use crate::ApiContext;
 use crate::error::ApiError;
-use returnbridge_domain::order::{EvidenceUri, Sku};
-use returnbridge_domain::order_input::{MAX_COMMENT_CHARS, MAX_EVIDENCE};
-use returnbridge_domain::returns::{
-    Cancellation, Evidence, InspectedItem, InspectionOutcome, InspectionReport, Receipt, Return,
-    Shipment,
-};
+use returnbridge_convert::input;
+use returnbridge_domain::order::EvidenceUri;
+use returnbridge_domain::returns::{Cancellation, Evidence, Return, Shipment};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use tonic::Request;
-
-/// A proto inspection outcome as the domain's; `None` for UNSPECIFIED or an unknown number.
-fn outcome(raw: i32) -> Option<InspectionOutcome> {
-    let name = pb::InspectionOutcome::try_from(raw).ok()?.as_str_name();
-    InspectionOutcome::parse(name.strip_prefix("INSPECTION_OUTCOME_")?).ok()
-}
 
 pub(super) async fn record_shipment(
     ctx: &ApiContext,
@@ -70,13 +61,7 @@ pub(super) async fn record_receipt(
     let req = request.into_inner();
     let sent = req.receipt.clone().unwrap_or_default();
     let mut v = Violations::default();
-    v.text("receipt.note", &sent.note, MAX_COMMENT_CHARS);
-    let receipt = Receipt {
-        items: items(&sent.items, "receipt.items", &mut v),
-        received_at: when(&sent.receive_time, "receipt.receive_time", call.now, &mut v),
-        note: sent.note.clone(),
-        recorded_by: seller(&call.caller),
-    };
+    let receipt = input::receipt(&sent, "receipt", seller(&call.caller), call.now, &mut v);
     v.finish()?;
     let now = call.now;
     let edit = |ret: &mut Return| Ok(ret.receive(receipt.clone(), now)?.into());
@@ -104,62 +89,7 @@ pub(super) async fn record_inspection(
         return Err(DomainError::invalid("inspection", "is required").into());
     };
     let mut v = Violations::default();
-    let whole = outcome(sent.outcome);
-    v.check(
-        whole.is_some(),
-        "inspection.outcome",
-        "is required: PASSED, DAMAGED_BY_CUSTOMER, MISSING_ORIGINAL_PACKAGING, DEFECT_NOT_FOUND or ITEM_MISMATCH",
-    );
-    let lines = sent
-        .items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| {
-            let sku = v.take(&format!("inspection.items[{i}].sku"), Sku::parse(&item.sku))?;
-            Some(InspectedItem {
-                sku,
-                quantity: u32::try_from(item.quantity).unwrap_or(0),
-                outcome: outcome(item.outcome),
-            })
-        })
-        .collect();
-    let deduction = amount(
-        &sent.damage_deduction,
-        "inspection.damage_deduction",
-        &mut v,
-    );
-    v.text("inspection.note", &sent.note, MAX_COMMENT_CHARS);
-    v.check(
-        sent.evidence_uris.len() <= MAX_EVIDENCE,
-        "inspection.evidence_uris",
-        format!("at most {MAX_EVIDENCE} links"),
-    );
-    let evidence = sent
-        .evidence_uris
-        .iter()
-        .enumerate()
-        .filter_map(|(i, uri)| {
-            v.take(
-                &format!("inspection.evidence_uris[{i}]"),
-                EvidenceUri::parse(uri),
-            )
-        })
-        .collect();
-    let inspected_at = when(
-        &sent.inspect_time,
-        "inspection.inspect_time",
-        call.now,
-        &mut v,
-    );
-    let report = whole.map(|outcome| InspectionReport {
-        outcome,
-        items: lines,
-        damage_deduction: deduction,
-        note: sent.note.clone(),
-        evidence,
-        inspected_at,
-        recorded_by: seller(&call.caller),
-    });
+    let report = input::inspection(sent, "inspection", seller(&call.caller), call.now, &mut v);
     let report = v.finish_with(report, "inspection.outcome")?;
     let now = call.now;
     let edit = |ret: &mut Return| Ok(ret.inspect(report.clone(), now)?.into());
