@@ -1,12 +1,24 @@
-//! The supplier gateway: the endpoint suppliers answer on (SupplierCallbackService); the outbox
-//! dispatcher, supplier connectors and the SLA clock land here with their issues. A thin adapter
-//! over `returnbridge-core`, like the seller api beside it: authenticate, convert, call, convert.
+//! The supplier gateway: the dispatcher that delivers the outbox to suppliers (`dispatcher.rs`)
+//! through each supplier's tower stack (`stack/`) and its connector (`webhook.rs`,
+//! `grpc_connector.rs`), retried on a schedule (`retry.rs`) to public addresses only
+//! (`destination.rs`); DeliveryService, where sellers read the attempts and redeliver
+//! (`deliveries.rs`); and the endpoint suppliers answer on (SupplierCallbackService,
+//! `callbacks.rs`), a thin adapter over `returnbridge-core` like the seller api beside it:
+//! authenticate, convert, call, convert; the SLA clock (`sla_clock.rs`).
 
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod callbacks;
+pub mod connector;
+pub mod deliveries;
+pub mod destination;
+pub mod dispatcher;
+pub mod grpc_connector;
+pub mod retry;
 pub mod sla_clock;
+pub mod stack;
+pub mod webhook;
 
 pub use callbacks::SupplierCallbacks;
 pub use sla_clock::SlaClock;

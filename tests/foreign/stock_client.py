@@ -26,6 +26,7 @@ EXPECTED = {
     "returnbridge.v1.ReturnService",
     "returnbridge.v1.LiabilityService",
     "returnbridge.v1.SlaService",
+    "returnbridge.v1.DeliveryService",
     "returnbridge.v1.SupplierCallbackService",
 }
 

@@ -3,6 +3,7 @@
 //! [`fixtures`] builds suppliers, contracts and orders.
 
 pub mod fixtures;
+pub mod supplier_mock;
 
 use chrono::Utc;
 use returnbridge_core::auth::generate_api_key;
@@ -175,6 +176,15 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
 
 /// Starts the real server on `fresh` (which it keeps until it is dropped).
 pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_configured(fresh, clock, |_| {}).await
+}
+
+/// Starts the real server on `fresh` with the test settings changed by `configure`.
+pub async fn spawn_app_configured(
+    fresh: FreshStore,
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::default();
     settings.database.url = fresh.url.clone();
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
@@ -182,6 +192,10 @@ pub async fn spawn_app_on(fresh: FreshStore, clock: Arc<dyn Clock>) -> TestApp {
     // race them once a manual clock has been moved past a deadline.
     settings.server.expiry_sweep_secs = 24 * 3600;
     settings.telemetry.metrics_listen = "127.0.0.1:0".into();
+    // Mock suppliers listen on loopback; a test of the guard turns this off again.
+    settings.gateway.allow_private_destinations = true;
+    settings.gateway.poll_interval_ms = 100;
+    configure(&mut settings);
     let store = returnbridge_server::open_migrated_store(&settings)
         .await
         .expect("store");

@@ -14,6 +14,7 @@ const ALL_PROTOS: &[&str] = &[
     include_str!("../../proto/returnbridge/v1/liability_service.proto"),
     include_str!("../../proto/returnbridge/v1/return_service.proto"),
     include_str!("../../proto/returnbridge/v1/sla_service.proto"),
+    include_str!("../../proto/returnbridge/v1/delivery_service.proto"),
     // supplier_callback_service.proto describes the callbacks the gateway issue builds; its reasons
     // join the catalogue with them.
 ];

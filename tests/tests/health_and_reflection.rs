@@ -9,11 +9,12 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-const V1_SERVICES: [&str; 5] = [
+const V1_SERVICES: [&str; 6] = [
     "returnbridge.v1.ContractService",
     "returnbridge.v1.ReturnService",
     "returnbridge.v1.LiabilityService",
     "returnbridge.v1.SlaService",
+    "returnbridge.v1.DeliveryService",
     "returnbridge.v1.SupplierCallbackService",
 ];
 

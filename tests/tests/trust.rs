@@ -6,7 +6,9 @@ use chrono::{Duration, Utc};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId};
 use returnbridge_proto::v1 as pb;
+use returnbridge_proto::v1::delivery_service_client::DeliveryServiceClient;
 use returnbridge_proto::v1::liability_service_client::LiabilityServiceClient;
+use returnbridge_proto::v1::list_delivery_attempts_request::Subject;
 use returnbridge_proto::v1::sla_service_client::SlaServiceClient;
 use returnbridge_proto::v1::supplier_callback_service_client::SupplierCallbackServiceClient;
 use returnbridge_tests::fixtures::{
@@ -107,6 +109,22 @@ async fn seller_rpcs(
         "GetSupplierSla",
         sla.get_supplier_sla(report).await.map(drop),
     );
+    let mut d = DeliveryServiceClient::with_interceptor(app.channel.clone(), Auth::key(key));
+    let attempts = pb::ListDeliveryAttemptsRequest {
+        subject: Some(Subject::ReturnId(id())),
+        ..Default::default()
+    };
+    record(
+        "ListDeliveryAttempts",
+        d.list_delivery_attempts(attempts).await.map(drop),
+    );
+    let redeliver = pb::RedeliverRequestRequest {
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    record(
+        "RedeliverRequest",
+        d.redeliver_request(redeliver).await.map(drop),
+    );
     out
 }
 
@@ -124,7 +142,7 @@ async fn a_supplier_key_cannot_use_any_seller_rpc_even_with_seller_scopes_stored
         .await;
     for key in [&broad, &narrow] {
         let refused = seller_rpcs(&app, key, &theirs.return_id, &second).await;
-        assert_eq!(refused.len(), 15);
+        assert_eq!(refused.len(), 17);
         for (name, e) in &refused {
             assert_eq!(e.code(), Code::PermissionDenied, "{name}: {e:?}");
             assert_eq!(reason(e), "SUPPLIER_KEY_NOT_ALLOWED", "{name}");

@@ -52,6 +52,37 @@ pub enum Command {
     /// Read and change the seller's own return settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Read delivery attempts to suppliers and redeliver failed requests, through a running server's
+    /// API.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
+}
+
+/// `deliveries ...`
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// List the delivery attempts of one return's requests or one supplier's, oldest first.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The return's id.
+        #[arg(
+            long = "return",
+            conflicts_with = "supplier",
+            required_unless_present = "supplier"
+        )]
+        return_id: Option<String>,
+        /// The supplier's id.
+        #[arg(long)]
+        supplier: Option<String>,
+    },
+    /// Deliver a request whose retries ran out again, now, under the same request id.
+    Redeliver {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The failed request's id (`request_id` in `deliveries list`).
+        request_id: String,
+    },
 }
 
 /// `returns ...`

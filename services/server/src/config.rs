@@ -13,9 +13,9 @@ use std::path::Path;
 pub enum Role {
     /// The seller-facing API and the supplier gateway in one process (the embedded default).
     All,
-    /// ContractService, ReturnService, LiabilityService, SlaService.
+    /// ContractService, ReturnService, LiabilityService, SlaService, DeliveryService.
     Api,
-    /// SupplierCallbackService, and the dispatcher and SLA clock as they land.
+    /// SupplierCallbackService, the outbox dispatcher and the SLA clock.
     Gateway,
 }
 
@@ -45,6 +45,58 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Where the client commands call.
     pub client: ClientSettings,
+    /// Delivery to suppliers (the gateway role).
+    pub gateway: GatewaySettings,
+}
+
+/// `[gateway]`: how the dispatcher delivers the outbox to suppliers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Deliver to loopback, private, link-local and metadata addresses too. Off in production: a
+    /// supplier URL is seller input and must not reach into our own network. Tests and the
+    /// simulator turn it on.
+    pub allow_private_destinations: bool,
+    /// Longest wait, in milliseconds, between looks at the outbox when no commit signal comes
+    /// (10 to 1000).
+    pub poll_interval_ms: u64,
+    /// Longest one delivery attempt may take, in milliseconds.
+    pub attempt_timeout_ms: u64,
+    /// Attempts in flight per supplier.
+    pub concurrency_per_supplier: usize,
+    /// Seconds to wait before each retry; past the last, the message has failed. Spread by ±20%.
+    pub retry_schedule_secs: Vec<u64>,
+    /// How long a claim holds its outbox rows, in seconds: past it, a row whose dispatcher died is
+    /// delivered by another. Longer than an attempt, so a live dispatcher's rows are never taken.
+    pub lease_secs: u64,
+}
+
+impl GatewaySettings {
+    /// The dispatcher's settings.
+    pub fn dispatcher(&self) -> returnbridge_gateway::dispatcher::DispatcherSettings {
+        use returnbridge_gateway::dispatcher::DispatcherSettings;
+        use returnbridge_gateway::retry::RetrySchedule;
+        use returnbridge_gateway::stack::StackPolicy;
+        use std::time::Duration;
+        let defaults = DispatcherSettings::default();
+        DispatcherSettings {
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
+            stack: StackPolicy {
+                concurrency: self.concurrency_per_supplier,
+                attempt_timeout: Duration::from_millis(self.attempt_timeout_ms),
+                ..defaults.stack
+            },
+            schedule: RetrySchedule::new(
+                self.retry_schedule_secs
+                    .iter()
+                    .map(|s| Duration::from_secs(*s))
+                    .collect(),
+            ),
+            allow_private_destinations: self.allow_private_destinations,
+            lease: Duration::from_secs(self.lease_secs),
+            ..defaults
+        }
+    }
 }
 
 /// `[client]`: defaults of the client commands (`suppliers`, `returns`, ...); `--server` and
@@ -175,6 +227,14 @@ impl Default for Settings {
                 server: "http://127.0.0.1:50051".into(),
                 ca_cert: String::new(),
             },
+            gateway: GatewaySettings {
+                allow_private_destinations: false,
+                poll_interval_ms: 500,
+                attempt_timeout_ms: 10_000,
+                concurrency_per_supplier: 16,
+                retry_schedule_secs: vec![5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+                lease_secs: 300,
+            },
         }
     }
 }
@@ -196,9 +256,16 @@ impl Settings {
             // Only the sections above: RETURNBRIDGE_API_KEY and friends belong to the client commands.
             .merge(Env::prefixed("RETURNBRIDGE_").split("__").filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                ["server.", "database.", "log.", "telemetry.", "client."]
-                    .iter()
-                    .any(|section| key.starts_with(section))
+                [
+                    "server.",
+                    "database.",
+                    "log.",
+                    "telemetry.",
+                    "client.",
+                    "gateway.",
+                ]
+                .iter()
+                .any(|section| key.starts_with(section))
             }))
             .extract::<Settings>()
             .map_err(Box::new)?
@@ -211,7 +278,28 @@ impl Settings {
     fn validated(self) -> Result<Self, String> {
         let s = &self.server;
         let d = &self.database;
+        let g = &self.gateway;
         let checks = [
+            (
+                "gateway.poll_interval_ms",
+                (10..=1000).contains(&g.poll_interval_ms),
+                "between 10 and 1000",
+            ),
+            (
+                "gateway.attempt_timeout_ms",
+                g.attempt_timeout_ms >= 1,
+                "at least 1",
+            ),
+            (
+                "gateway.concurrency_per_supplier",
+                g.concurrency_per_supplier >= 1,
+                "at least 1",
+            ),
+            (
+                "gateway.lease_secs",
+                g.lease_secs.saturating_mul(1000) > g.attempt_timeout_ms,
+                "longer than gateway.attempt_timeout_ms",
+            ),
             (
                 "server.request_timeout_secs",
                 s.request_timeout_secs >= 1,
@@ -316,6 +404,27 @@ mod tests {
             jail.set_env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "localhost");
             let err = Settings::load(None).unwrap_err().to_string();
             assert!(err.contains("telemetry.metrics_listen"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn private_destinations_are_refused_by_default_and_allowed_by_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert!(!s.gateway.allow_private_destinations);
+            assert_eq!(
+                s.gateway.dispatcher().schedule,
+                returnbridge_gateway::retry::RetrySchedule::default()
+            );
+            jail.set_env("RETURNBRIDGE_GATEWAY__ALLOW_PRIVATE_DESTINATIONS", "true");
+            jail.set_env("RETURNBRIDGE_GATEWAY__RETRY_SCHEDULE_SECS", "[1, 2]");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert!(s.gateway.dispatcher().allow_private_destinations);
+            assert_eq!(s.gateway.retry_schedule_secs, vec![1, 2]);
+            jail.set_env("RETURNBRIDGE_GATEWAY__POLL_INTERVAL_MS", "5000");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("gateway.poll_interval_ms"), "{err}");
             Ok(())
         });
     }

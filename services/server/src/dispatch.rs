@@ -70,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quote(args) => commands::liability::quote(args).await,
         Command::Settlement(args) => commands::liability::settlement(args).await,
         Command::Settings(command) => commands::contracts::settings(command).await,
+        Command::Deliveries(command) => commands::deliveries::run(command).await,
     }
 }
 

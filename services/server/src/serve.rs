@@ -9,8 +9,10 @@ use chrono::TimeDelta;
 use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi};
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::purge_idempotency_records;
+use returnbridge_gateway::deliveries::DeliveryApi;
 use returnbridge_gateway::{SlaClock, SupplierCallbacks};
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
+use returnbridge_proto::v1::delivery_service_server::DeliveryServiceServer;
 use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
 use returnbridge_proto::v1::return_service_server::ReturnServiceServer;
 use returnbridge_proto::v1::sla_service_server::SlaServiceServer;
@@ -122,6 +124,11 @@ pub async fn run_with(
         .add_optional_service(
             api.then(|| SlaServiceServer::with_interceptor(SlaApi::new(ctx.clone()), gate.clone())),
         )
+        // Seller-facing, so served with the api; its handlers live with the dispatcher they report on.
+        .add_optional_service(api.then(|| {
+            let deliveries = DeliveryApi::new(ctx.auth.clone(), store.clone(), ctx.clock.clone());
+            DeliveryServiceServer::with_interceptor(deliveries, gate.clone())
+        }))
         .add_optional_service(gateway.then(|| {
             let callbacks = SupplierCallbacks::new(
                 ctx.auth.clone(),
@@ -162,6 +169,13 @@ pub async fn run_with(
         );
     }
     if gateway {
+        // Delivers the outbox to suppliers; stops with the other background work.
+        returnbridge_gateway::dispatcher::spawn(
+            store.clone(),
+            ctx.clock.clone(),
+            settings.gateway.dispatcher(),
+            &background,
+        );
         let sla = SlaClock::new(
             ctx.returns.clone(),
             store.clone(),
@@ -294,6 +308,7 @@ fn served_services(settings: &Settings) -> Vec<&'static str> {
             <ReturnServiceServer<ReturnApi> as NamedService>::NAME,
             <LiabilityServiceServer<LiabilityApi> as NamedService>::NAME,
             <SlaServiceServer<SlaApi> as NamedService>::NAME,
+            <DeliveryServiceServer<DeliveryApi> as NamedService>::NAME,
         ]);
     }
     if role.runs_gateway() {

@@ -13,6 +13,7 @@ mod error;
 mod explain;
 mod keys;
 mod liability;
+mod outbox;
 mod postgres;
 mod probe;
 mod returns;
@@ -36,6 +37,10 @@ pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use liability::{
     LedgerEntry, LiabilityStore, NewSettlement, SettlementScope, SettlementSums, StoredSettlement,
+};
+pub use outbox::{
+    AttemptOutcome, AttemptReport, ClaimedMessage, DeliveryAttempt, DeliveryTarget, Disposition,
+    OutboxSignal, OutboxStore, RESPONSE_EXCERPT_MAX,
 };
 pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{
@@ -110,11 +115,11 @@ pub enum Applied<T> {
 }
 
 /// Everything Returnbridge persists: keys and suppliers here, contracts in [`ContractStore`], returns in
-/// [`ReturnStore`]. Every method is scoped by tenant where the data is a tenant's: another tenant's
+/// [`ReturnStore`], their delivery to suppliers in [`OutboxStore`]. Every method is scoped by tenant where the data is a tenant's: another tenant's
 /// row is simply not found.
 #[async_trait]
 pub trait Store:
-    ContractStore + ReturnStore + LiabilityStore + SlaStore + Send + Sync + 'static
+    ContractStore + ReturnStore + LiabilityStore + OutboxStore + SlaStore + Send + Sync + 'static
 {
     /// Applies pending migrations (embedded in the binary; checksums verified).
     async fn migrate(&self) -> Result<(), StoreError>;

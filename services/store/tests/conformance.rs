@@ -155,6 +155,15 @@ conformance!(
     // outbox rows (conformance/outbox.rs)
     a_change_writes_its_outbox_row_once_and_a_refusal_writes_none,
     a_change_whose_outbox_row_cannot_be_written_leaves_nothing_behind,
+    // delivering the outbox (conformance/delivery.rs)
+    due_rows_are_claimed_oldest_first_once_and_not_before_they_are_due,
+    two_claimers_never_get_the_same_row,
+    an_expired_lease_is_reclaimed_and_the_old_claim_can_no_longer_fail_the_row,
+    failed_attempts_are_recorded_and_the_row_waits_for_its_next_attempt,
+    a_held_back_row_waits_without_counting_an_attempt,
+    an_exhausted_row_is_failed_until_an_operator_redelivers_it,
+    a_suppliers_delivery_target_carries_its_connector_and_secret,
+    a_commit_that_adds_outbox_rows_wakes_the_signal,
     // sales records (conformance/sales.rs)
     recording_a_period_again_replaces_it_and_counts_the_replacement,
     a_replayed_sales_report_returns_its_stored_answer_and_records_once,
@@ -184,6 +193,9 @@ use documents::*;
 #[path = "conformance/outbox.rs"]
 mod outbox;
 use outbox::*;
+#[path = "conformance/delivery.rs"]
+mod delivery;
+use delivery::*;
 #[path = "conformance/sales.rs"]
 mod sales;
 use sales::*;

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod contracts;
+pub mod deliveries;
 pub mod keys;
 pub mod liability;
 pub mod lifecycle;

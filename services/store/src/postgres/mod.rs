@@ -2,6 +2,7 @@
 
 mod contracts;
 mod liability;
+mod outbox;
 mod returns;
 mod scratch;
 mod sla;

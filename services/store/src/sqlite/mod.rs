@@ -4,6 +4,7 @@
 
 mod contracts;
 mod liability;
+mod outbox;
 mod returns;
 mod sla;
 
@@ -19,12 +20,14 @@ use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{NewSupplier, Supplier, SupplierChanges, unknown_backup};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteOperation, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -42,6 +45,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// None for an in-memory database, which exists only inside the pool's one connection.
     probe: Option<Arc<ProbeConnection<SqliteConnection>>>,
+    /// Fired when a commit added outbox rows (see [`watch_outbox_inserts`]): the dispatcher's wake-up.
+    outbox_changed: Arc<Notify>,
 }
 
 impl SqliteStore {
@@ -61,14 +66,21 @@ impl SqliteStore {
         } else {
             options.max_connections
         };
+        let outbox_changed = Arc::new(Notify::new());
+        let hooked = outbox_changed.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                let notify = hooked.clone();
+                Box::pin(async move { watch_outbox_inserts(conn, notify).await })
+            })
             .connect_with(connect.clone())
             .await?;
         Ok(Self {
             pool,
             probe: (!in_memory).then(|| Arc::new(ProbeConnection::new(connect))),
+            outbox_changed,
         })
     }
 
@@ -76,6 +88,34 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// Makes `conn` fire `notify` once a transaction that inserted outbox rows has committed, so the
+/// dispatcher wakes without touching the code that writes them. The hooks run on SQLite's thread
+/// and only flip a flag or notify; they never use the connection.
+async fn watch_outbox_inserts(
+    conn: &mut SqliteConnection,
+    notify: Arc<Notify>,
+) -> Result<(), sqlx::Error> {
+    let inserted = Arc::new(AtomicBool::new(false));
+    let mut handle = conn.lock_handle().await?;
+    let seen = inserted.clone();
+    handle.set_update_hook(move |change| {
+        if change.table == "outbox" && matches!(change.operation, SqliteOperation::Insert) {
+            seen.store(true, Ordering::Relaxed);
+        }
+    });
+    let committed = inserted.clone();
+    // The hook runs while the commit still holds the write lock, so a dispatcher's claim (a write)
+    // waits for the commit to finish and then sees the rows.
+    handle.set_commit_hook(move || {
+        if committed.swap(false, Ordering::Relaxed) {
+            notify.notify_one();
+        }
+        true
+    });
+    handle.set_rollback_hook(move || inserted.store(false, Ordering::Relaxed));
+    Ok(())
 }
 
 /// Fixed-width UTC text, so that stored instants compare in time order.

@@ -1,0 +1,354 @@
+//! The dispatcher: claims due outbox rows and delivers each through its supplier's stack, at least
+//! once, with the message id unchanged across retries and replicas.
+//!
+//! It wakes when a commit adds rows (the store's signal: in-process on SQLite, `LISTEN` on
+//! PostgreSQL) and polls as well (at most every second), so a lost signal only delays. Deliveries
+//! run concurrently, each supplier in its own stack; the claim loop never waits for one, and skips
+//! suppliers whose queue here is full or whose breaker is open, so their rows stay unclaimed for
+//! another replica or for later, without burning attempts.
+
+use crate::connector::{Answer, Attempt};
+use crate::destination::DestinationGuard;
+use crate::grpc_connector::GrpcConnector;
+use crate::retry::RetrySchedule;
+use crate::stack::{Connectors, StackPolicy, SupplierStack};
+use crate::webhook::WebhookConnector;
+use chrono::{DateTime, Utc};
+use prost::Message;
+use returnbridge_core::clock::Clock;
+use returnbridge_core::jobs::Background;
+use returnbridge_domain::ids::SupplierId;
+use returnbridge_proto::v1 as pb;
+use returnbridge_store::{
+    AttemptOutcome, AttemptReport, ClaimedMessage, Disposition, OutboxSignal, Store,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+/// How the dispatcher runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatcherSettings {
+    /// Longest wait between looks at the outbox when no signal comes (at most 1 s).
+    pub poll_interval: Duration,
+    /// How long a claim holds its rows: past it, another dispatcher may take them (a crashed
+    /// replica's rows are delivered by the others).
+    pub lease: Duration,
+    /// Rows claimed per statement.
+    pub batch: u32,
+    /// Each supplier's stack.
+    pub stack: StackPolicy,
+    /// When failed attempts are retried.
+    pub schedule: RetrySchedule,
+    /// Deliver to loopback, private and link-local addresses too (tests, the simulator).
+    pub allow_private_destinations: bool,
+}
+
+impl Default for DispatcherSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(300),
+            batch: 64,
+            stack: StackPolicy::default(),
+            schedule: RetrySchedule::default(),
+            allow_private_destinations: false,
+        }
+    }
+}
+
+/// A supplier's stack and how many of its rows this process holds.
+#[derive(Clone)]
+struct Lane {
+    stack: SupplierStack,
+    held: Arc<AtomicUsize>,
+}
+
+/// Counts a held row off its lane when its delivery ends, however it ends.
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Delivers the outbox.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: DispatcherSettings,
+    connectors: Connectors,
+    lanes: Mutex<HashMap<SupplierId, Lane>>,
+}
+
+/// Starts the dispatcher as background work: it stops when `background` does.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: DispatcherSettings,
+    background: &Background,
+) {
+    let dispatcher = Arc::new(Dispatcher::new(store, clock, settings));
+    let jobs = background.clone();
+    background.spawn(async move { dispatcher.run(jobs).await });
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store`, telling time by `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: DispatcherSettings) -> Self {
+        let guard = DestinationGuard {
+            allow_private: settings.allow_private_destinations,
+        };
+        let connectors = Connectors {
+            webhook: WebhookConnector::new(guard),
+            grpc: GrpcConnector::new(guard, settings.stack.attempt_timeout),
+        };
+        Self {
+            store,
+            clock,
+            settings,
+            connectors,
+            lanes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Claims and delivers until shutdown.
+    pub async fn run(self: Arc<Self>, background: Background) {
+        tracing::info!(
+            poll_ms = self.settings.poll_interval.as_millis() as u64,
+            allow_private_destinations = self.settings.allow_private_destinations,
+            "dispatcher started"
+        );
+        let mut signal: Option<Box<dyn OutboxSignal>> = None;
+        // Claims failed in a row: an outage is logged once, not every poll.
+        let mut failing = 0u32;
+        while !background.is_stopping() {
+            if signal.is_none() {
+                signal = match self.store.outbox_signal().await {
+                    Ok(s) => Some(s),
+                    Err(e) if failing == 0 => {
+                        tracing::warn!(error = %e, "no outbox signal; polling only");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "still no outbox signal");
+                        None
+                    }
+                };
+            }
+            let claimed = match self.claim_round(&background).await {
+                Ok(n) => {
+                    if failing > 0 {
+                        tracing::info!(failed_rounds = failing, "claiming outbox rows works again");
+                    }
+                    failing = 0;
+                    n
+                }
+                Err(e) => {
+                    if failing == 0 {
+                        tracing::warn!(error = %e, "claiming outbox rows failed; retrying every poll");
+                    } else {
+                        tracing::debug!(error = %e, "claiming outbox rows failed again");
+                    }
+                    failing = failing.saturating_add(1);
+                    0
+                }
+            };
+            if claimed >= self.settings.batch as usize {
+                // More may be due: claim again at once.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let changed = async {
+                match signal.as_mut() {
+                    Some(s) => s.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = background.stopping() => break,
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                ok = changed => if !ok { signal = None; },
+            }
+        }
+        tracing::info!("dispatcher stopped");
+    }
+
+    /// One claim, each row handed to a delivery task; says how many were claimed.
+    async fn claim_round(
+        self: &Arc<Self>,
+        background: &Background,
+    ) -> Result<usize, returnbridge_store::StoreError> {
+        let skip = self.suppliers_to_skip();
+        let claimed = self
+            .store
+            .claim_due(
+                self.clock.now(),
+                self.settings.lease,
+                self.settings.batch,
+                &skip,
+            )
+            .await?;
+        let n = claimed.len();
+        for message in claimed {
+            let lane = self.lane(message.supplier);
+            lane.held.fetch_add(1, Ordering::SeqCst);
+            let held = Held(lane.held.clone());
+            let dispatcher = self.clone();
+            let jobs = background.clone();
+            background.spawn(async move {
+                let _held = held;
+                tokio::select! {
+                    () = dispatcher.deliver(message, lane.stack) => {}
+                    // Not recorded: the lease runs out and the row is claimed again.
+                    () = jobs.stopping() => {}
+                }
+            });
+        }
+        Ok(n)
+    }
+
+    /// Suppliers whose rows stay unclaimed now: breaker open, or a full queue here.
+    fn suppliers_to_skip(&self) -> Vec<SupplierId> {
+        let full = self.settings.stack.concurrency.saturating_mul(2);
+        self.lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, lane)| {
+                lane.held.load(Ordering::SeqCst) >= full || lane.stack.breaker.holding().is_some()
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn lane(&self, supplier: SupplierId) -> Lane {
+        self.lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(supplier)
+            .or_insert_with(|| Lane {
+                stack: SupplierStack::new(self.settings.stack, self.connectors.clone()),
+                held: Arc::new(AtomicUsize::new(0)),
+            })
+            .clone()
+    }
+
+    /// One attempt of one row, recorded.
+    async fn deliver(&self, message: ClaimedMessage, stack: SupplierStack) {
+        let started_at = self.clock.now();
+        let started = Instant::now();
+        let answer = match self.attempt(&message, started_at).await {
+            Ok(attempt) => match stack.service.oneshot(attempt).await {
+                Ok(answer) => answer,
+                Err(never) => match never {},
+            },
+            // Nothing to send it with: retrying cannot help.
+            Err(why) => {
+                tracing::error!(message_id = %message.message_id, %why, "undeliverable outbox row");
+                let report = AttemptReport {
+                    started_at,
+                    duration: started.elapsed(),
+                    outcome: AttemptOutcome::ConnectError,
+                    response_excerpt: why,
+                    disposition: Disposition::Exhausted,
+                };
+                self.record(&message, &report).await;
+                return;
+            }
+        };
+        let disposition = self.disposition(&message, &answer);
+        match disposition {
+            Disposition::Delivered => tracing::info!(
+                message_id = %message.message_id, supplier = %message.supplier,
+                attempt = message.attempt_no(), outcome = ?answer.outcome, "delivered"
+            ),
+            _ => tracing::warn!(
+                message_id = %message.message_id, supplier = %message.supplier,
+                attempt = message.attempt_no(), outcome = ?answer.outcome, ?disposition,
+                excerpt = %answer.excerpt.chars().take(200).collect::<String>(), "delivery failed"
+            ),
+        }
+        let report = AttemptReport {
+            started_at,
+            duration: started.elapsed(),
+            outcome: answer.outcome,
+            response_excerpt: answer.excerpt,
+            disposition,
+        };
+        self.record(&message, &report).await;
+    }
+
+    async fn record(&self, message: &ClaimedMessage, report: &AttemptReport) {
+        if let Err(e) = self.store.record_attempt(message, report).await {
+            // The lease runs out and the row is tried again: at least once, never lost.
+            tracing::warn!(message_id = %message.message_id, error = %e, "recording an attempt failed");
+        }
+    }
+
+    /// The attempt to send: the stored request with this attempt's number and time.
+    async fn attempt(
+        &self,
+        message: &ClaimedMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, String> {
+        let target = self
+            .store
+            .delivery_target(&message.tenant, message.supplier)
+            .await
+            .map_err(|e| format!("reading the supplier: {e}"))?
+            .ok_or("the supplier does not exist")?;
+        let mut request = pb::ReceiveReturnRequestRequest::decode(message.payload.as_slice())
+            .map_err(|e| format!("the stored request does not decode: {e}"))?;
+        request.request_id = message.message_id.to_string();
+        request.attempt = message.attempt_no();
+        request.send_time = Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+        });
+        Ok(Attempt {
+            message_id: message.message_id,
+            kind: message.kind.clone(),
+            request,
+            target,
+            sent_at: now,
+        })
+    }
+
+    /// What happens to the row after `answer`.
+    fn disposition(&self, message: &ClaimedMessage, answer: &Answer) -> Disposition {
+        let now = self.clock.now();
+        if answer.delivered {
+            return Disposition::Delivered;
+        }
+        if answer.outcome == AttemptOutcome::BreakerOpen {
+            let wait = answer
+                .retry_after
+                .unwrap_or(self.settings.stack.breaker.ejection);
+            return Disposition::HeldUntil(after(now, wait));
+        }
+        let failures =
+            u32::try_from(message.attempts_since_redelivery.saturating_add(1)).unwrap_or(1);
+        let jitter = rand::random::<f64>() * 2.0 - 1.0;
+        match self.settings.schedule.next_delay(
+            failures,
+            answer.failure_kind(),
+            answer.retry_after,
+            jitter,
+        ) {
+            Some(wait) => Disposition::RetryAt(after(now, wait)),
+            None => Disposition::Exhausted,
+        }
+    }
+}
+
+/// `wait` after `now`, saturating at the end of time.
+fn after(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    chrono::TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
