@@ -96,7 +96,14 @@ fn a_return() -> Return {
     };
     let now = delivered_at + TimeDelta::days(5);
     let settings = SellerSettings::default();
-    let decision = decide(&request, &Default::default(), &contract, &EU, &settings, now);
+    let decision = decide(
+        &request,
+        &Default::default(),
+        &contract,
+        &EU,
+        &settings,
+        now,
+    );
     let seller = Actor {
         kind: ActorKind::Seller,
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c".into(),
