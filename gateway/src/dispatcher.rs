@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::Background;
+use returnbridge_core::returns::Returns;
 use returnbridge_domain::ids::SupplierId;
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::{
@@ -79,6 +80,8 @@ impl Drop for Held {
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Tells the seller, on the return, when a request's retries ran out.
+    returns: Returns,
     settings: DispatcherSettings,
     connectors: Connectors,
     lanes: Mutex<HashMap<SupplierId, Lane>>,
@@ -88,17 +91,23 @@ pub struct Dispatcher {
 pub fn spawn(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    returns: Returns,
     settings: DispatcherSettings,
     background: &Background,
 ) {
-    let dispatcher = Arc::new(Dispatcher::new(store, clock, settings));
+    let dispatcher = Arc::new(Dispatcher::new(store, clock, returns, settings));
     let jobs = background.clone();
     background.spawn(async move { dispatcher.run(jobs).await });
 }
 
 impl Dispatcher {
     /// A dispatcher over `store`, telling time by `clock`.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: DispatcherSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        returns: Returns,
+        settings: DispatcherSettings,
+    ) -> Self {
         let guard = DestinationGuard {
             allow_private: settings.allow_private_destinations,
         };
@@ -109,6 +118,7 @@ impl Dispatcher {
         Self {
             store,
             clock,
+            returns,
             settings,
             connectors,
             lanes: Mutex::new(HashMap::new()),
@@ -283,9 +293,28 @@ impl Dispatcher {
     }
 
     async fn record(&self, message: &ClaimedMessage, report: &AttemptReport) {
-        if let Err(e) = self.store.record_attempt(message, report).await {
+        match self.store.record_attempt(message, report).await {
+            Ok(true) if matches!(report.disposition, Disposition::Exhausted) => {
+                self.tell_the_seller(message).await;
+            }
+            Ok(_) => {}
             // The lease runs out and the row is tried again: at least once, never lost.
-            tracing::warn!(message_id = %message.message_id, error = %e, "recording an attempt failed");
+            Err(e) => {
+                tracing::warn!(message_id = %message.message_id, error = %e, "recording an attempt failed");
+            }
+        }
+    }
+
+    /// The return gets a SUPPLIER_DELIVERY_FAILED event, which the seller's event stream carries.
+    async fn tell_the_seller(&self, message: &ClaimedMessage) {
+        let Some(id) = message.return_id else { return };
+        let attempts = u32::try_from(message.attempt_no()).unwrap_or(0);
+        if let Err(e) = self
+            .returns
+            .delivery_failed(&message.tenant, id, message.message_id, attempts)
+            .await
+        {
+            tracing::error!(message_id = %message.message_id, return_id = %id, error = %e, "recording the failed delivery on the return");
         }
     }
 

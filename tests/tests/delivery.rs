@@ -408,6 +408,28 @@ async fn a_request_whose_retries_ran_out_is_listed_and_redelivered_under_the_sam
         .unwrap()
         .into_inner();
     assert_eq!(by_supplier.attempts, by_return.attempts);
+    // The seller is told on the return, in its event stream.
+    let mut told = Vec::new();
+    for _ in 0..50 {
+        told = returnbridge_tests::fixtures::return_events(&app, &key, &authorized.return_id).await;
+        if told.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let last = told.last().unwrap();
+    assert_eq!(
+        last.event_type,
+        pb::ReturnEventType::SupplierDeliveryFailed as i32
+    );
+    let Some(pb::return_event::Detail::SupplierRequest(request)) = &last.detail else {
+        panic!("{last:?}");
+    };
+    assert_eq!(
+        request.request_id,
+        authorized.supplier_requests[0].request_id
+    );
+    assert_eq!(request.delivery_attempts, 1);
 
     // Another seller cannot see or redeliver it.
     let other = app.seller_key("globex").await;

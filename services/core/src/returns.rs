@@ -358,6 +358,21 @@ impl Returns {
         }
     }
 
+    /// Tells the seller that every delivery attempt of request `request_id` on return `id` failed.
+    pub async fn delivery_failed(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        request_id: Uuid,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let edit = |ret: &mut Return| Ok(ret.delivery_failed(request_id, attempts, now)?.into());
+        self.change(tenant, id, 0, now, &edit, None)
+            .await
+            .map(|_| ())
+    }
+
     /// Records the missed supplier deadlines of return `id` and takes its contract's breach action,
     /// in one transaction. Returns the deadlines recorded: none when nothing was due (another
     /// replica's clock was first).

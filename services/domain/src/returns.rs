@@ -502,6 +502,8 @@ named_enum!(
         Expired => "EXPIRED",
         /// Withdrawn.
         Cancelled => "CANCELLED",
+        /// Every delivery attempt of a supplier request failed.
+        SupplierDeliveryFailed => "SUPPLIER_DELIVERY_FAILED",
     }
 );
 
@@ -962,6 +964,39 @@ impl Return {
         };
         self.credit = Some(credit);
         Ok(event)
+    }
+
+    /// Every delivery attempt of request `id` failed: the seller is told (the event); the status and
+    /// the request's deadlines stay, since an operator may redeliver it.
+    pub fn delivery_failed(
+        &mut self,
+        id: Uuid,
+        attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ReturnEvent, DomainError> {
+        let index = self
+            .supplier_requests
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| DomainError::NotFound {
+                resource: crate::error::Resource::SupplierRequest,
+                id: id.to_string(),
+            })?;
+        // Recorded on a closed return too: the seller still needs to know the supplier never heard.
+        let status = self.status;
+        self.version += 1;
+        self.updated_at = now;
+        self.supplier_requests[index].delivery_attempts = attempts;
+        Ok(ReturnEvent {
+            kind: EventKind::SupplierDeliveryFailed,
+            actor: Actor::system(),
+            from: status,
+            to: status,
+            version: self.version,
+            at: now,
+            note: format!("{attempts} delivery attempts failed"),
+            detail: EventDetail::SupplierRequest(index),
+        })
     }
 
     /// Any open status -> CANCELLED.

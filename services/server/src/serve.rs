@@ -173,6 +173,7 @@ pub async fn run_with(
         returnbridge_gateway::dispatcher::spawn(
             store.clone(),
             ctx.clock.clone(),
+            ctx.returns.clone(),
             settings.gateway.dispatcher(),
             &background,
         );
