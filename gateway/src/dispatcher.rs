@@ -297,11 +297,27 @@ impl Dispatcher {
             Ok(true) if matches!(report.disposition, Disposition::Exhausted) => {
                 self.tell_the_seller(message).await;
             }
+            Ok(true) if matches!(report.disposition, Disposition::Delivered) => {
+                self.mark_delivered(message).await;
+            }
             Ok(_) => {}
             // The lease runs out and the row is tried again: at least once, never lost.
             Err(e) => {
                 tracing::warn!(message_id = %message.message_id, error = %e, "recording an attempt failed");
             }
+        }
+    }
+
+    /// The return's request shows it was delivered, with a SUPPLIER_REQUEST_DELIVERED event.
+    async fn mark_delivered(&self, message: &ClaimedMessage) {
+        let Some(id) = message.return_id else { return };
+        let attempts = u32::try_from(message.attempt_no()).unwrap_or(0);
+        if let Err(e) = self
+            .returns
+            .delivered(&message.tenant, id, message.message_id, attempts)
+            .await
+        {
+            tracing::error!(message_id = %message.message_id, return_id = %id, error = %e, "recording the delivery on the return");
         }
     }
 

@@ -140,6 +140,22 @@ async fn an_authorized_return_reaches_its_webhook_supplier_signed_and_once() {
     // Delivered once: nothing more comes.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(mock.received().len(), 1);
+    // The seller sees it on the return: the request delivered, and an event saying when.
+    let seen = returnbridge_tests::fixtures::get_return(&app, &key, &authorized.return_id).await;
+    let sent = &seen.supplier_requests[0];
+    assert_eq!(sent.state, pb::SupplierRequestState::Delivered as i32);
+    assert!(sent.deliver_time.is_some());
+    assert_eq!(sent.delivery_attempts, 1);
+    let events =
+        returnbridge_tests::fixtures::return_events(&app, &key, &authorized.return_id).await;
+    let kinds: Vec<i32> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        kinds,
+        [
+            pb::ReturnEventType::Decided as i32,
+            pb::ReturnEventType::SupplierRequestDelivered as i32
+        ]
+    );
     app.stop().await.unwrap();
 }
 

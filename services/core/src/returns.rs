@@ -358,6 +358,26 @@ impl Returns {
         }
     }
 
+    /// Records on return `id` that its request `request_id` reached the supplier (first time only).
+    pub async fn delivered(
+        &self,
+        tenant: &TenantId,
+        id: ReturnId,
+        request_id: Uuid,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let edit = |ret: &mut Return| Ok(ret.delivered(request_id, attempts, now)?.into());
+        match self.change(tenant, id, 0, now, &edit, None).await {
+            Ok(_)
+            | Err(StoreError::Domain(DomainError::FailedPrecondition {
+                reason: ErrorReason::AlreadyAnswered,
+                ..
+            })) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Tells the seller that every delivery attempt of request `request_id` on return `id` failed.
     pub async fn delivery_failed(
         &self,

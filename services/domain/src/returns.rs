@@ -504,6 +504,8 @@ named_enum!(
         Cancelled => "CANCELLED",
         /// Every delivery attempt of a supplier request failed.
         SupplierDeliveryFailed => "SUPPLIER_DELIVERY_FAILED",
+        /// The supplier's endpoint took a request.
+        SupplierRequestDelivered => "SUPPLIER_REQUEST_DELIVERED",
     }
 );
 
@@ -964,6 +966,49 @@ impl Return {
         };
         self.credit = Some(credit);
         Ok(event)
+    }
+
+    /// The supplier's endpoint took request `id` on attempt `attempts`. Only the first delivery is
+    /// recorded: a redelivery the supplier deduplicates changes nothing (ALREADY_ANSWERED).
+    pub fn delivered(
+        &mut self,
+        id: Uuid,
+        attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ReturnEvent, DomainError> {
+        let index = self
+            .supplier_requests
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| DomainError::NotFound {
+                resource: crate::error::Resource::SupplierRequest,
+                id: id.to_string(),
+            })?;
+        if self.supplier_requests[index].delivered_at.is_some() {
+            return Err(DomainError::FailedPrecondition {
+                reason: ErrorReason::AlreadyAnswered,
+                message: "the request was delivered already".into(),
+            });
+        }
+        let status = self.status;
+        self.version += 1;
+        self.updated_at = now;
+        let request = &mut self.supplier_requests[index];
+        request.delivered_at = Some(now);
+        request.delivery_attempts = attempts;
+        if request.state == SupplierRequestState::PendingDelivery {
+            request.state = SupplierRequestState::Delivered;
+        }
+        Ok(ReturnEvent {
+            kind: EventKind::SupplierRequestDelivered,
+            actor: Actor::system(),
+            from: status,
+            to: status,
+            version: self.version,
+            at: now,
+            note: String::new(),
+            detail: EventDetail::SupplierRequest(index),
+        })
     }
 
     /// Every delivery attempt of request `id` failed: the seller is told (the event); the status and
