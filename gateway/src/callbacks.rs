@@ -11,8 +11,8 @@ use returnbridge_convert::return_view::{supplier_request, supplier_view};
 use returnbridge_convert::settings;
 use returnbridge_core::auth::Authenticator;
 use returnbridge_core::clock::Clock;
-use returnbridge_core::returns::Changed;
 use returnbridge_core::returns::Returns;
+use returnbridge_core::returns::{Changed, Edit};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::ids::{SupplierId, TenantId};
@@ -159,24 +159,53 @@ impl SupplierCallbacks {
         }
     }
 
+    /// What every report starts with: the caller's supplier, the return named, the request's
+    /// idempotency, and now.
+    async fn report_call<T: prost::Message>(
+        &self,
+        request: &Request<T>,
+        rpc: &str,
+        raw_id: &str,
+    ) -> Result<ReportCall, ApiError> {
+        let (tenant, supplier) = self.supplier(request).await?;
+        Ok(ReportCall {
+            idempotency: Idempotency::of(request.metadata(), rpc, request.get_ref(), false)?,
+            id: return_id(raw_id)?,
+            by: Self::actor(supplier),
+            tenant,
+            supplier,
+            now: self.clock.now(),
+        })
+    }
+
+    /// Makes a report with `edit` through the core, answering the return as the supplier sees it.
+    async fn report(
+        &self,
+        call: &ReportCall,
+        edit: Edit<'_>,
+        same: &(dyn Fn(&Return) -> bool + Send + Sync),
+    ) -> Result<pb::SupplierReturn, ApiError> {
+        let render = keep(&supplier_view);
+        let claim = call.idempotency.claim(&render);
+        let applied = self
+            .returns
+            .supplier_report(&call.tenant, call.supplier, call.id, edit, same, claim)
+            .await?;
+        self.events.notify_waiters();
+        answer(applied, supplier_view)
+    }
+
     async fn receipt_report(
         &self,
         request: Request<pb::ReportReceiptRequest>,
     ) -> Result<pb::ReportReceiptResponse, ApiError> {
-        let (tenant, supplier) = self.supplier(&request).await?;
-        let idempotency = Idempotency::of(
-            request.metadata(),
-            "ReportReceipt",
-            request.get_ref(),
-            false,
-        )?;
-        let req = request.into_inner();
-        let id = return_id(&req.return_id)?;
-        let Some(sent) = &req.receipt else {
+        let call = self
+            .report_call(&request, "ReportReceipt", &request.get_ref().return_id)
+            .await?;
+        let Some(sent) = &request.get_ref().receipt else {
             return Err(DomainError::invalid("receipt", "is required").into());
         };
-        let now = self.clock.now();
-        let by = Self::actor(supplier);
+        let (by, now) = (&call.by, call.now);
         let mut v = Violations::default();
         let receipt = input::receipt(sent, "receipt", by.clone(), now, &mut v);
         v.finish()?;
@@ -200,80 +229,43 @@ impl SupplierCallbacks {
                 settlement: None,
             })
         };
-        let same = |ret: &Return| ret.receipt.as_ref().is_some_and(|r| r.recorded_by == by);
-        let render = |ret: &Return| pb::ReportReceiptResponse {
-            supplier_return: Some(supplier_view(ret)),
-        };
-        let applied = self
-            .returns
-            .supplier_report(
-                &tenant,
-                supplier,
-                id,
-                &edit,
-                &same,
-                idempotency.claim(&keep(&render)),
-            )
-            .await?;
-        self.events.notify_waiters();
-        answer(applied, render)
+        let same = |ret: &Return| ret.receipt.as_ref().is_some_and(|r| &r.recorded_by == by);
+        Ok(pb::ReportReceiptResponse {
+            supplier_return: Some(self.report(&call, &edit, &same).await?),
+        })
     }
 
     async fn inspection_report(
         &self,
         request: Request<pb::ReportInspectionRequest>,
     ) -> Result<pb::ReportInspectionResponse, ApiError> {
-        let (tenant, supplier) = self.supplier(&request).await?;
-        let idempotency = Idempotency::of(
-            request.metadata(),
-            "ReportInspection",
-            request.get_ref(),
-            false,
-        )?;
-        let req = request.into_inner();
-        let id = return_id(&req.return_id)?;
-        let Some(sent) = &req.inspection else {
+        let call = self
+            .report_call(&request, "ReportInspection", &request.get_ref().return_id)
+            .await?;
+        let Some(sent) = &request.get_ref().inspection else {
             return Err(DomainError::invalid("inspection", "is required").into());
         };
-        let now = self.clock.now();
+        let now = call.now;
         let mut v = Violations::default();
-        let report = input::inspection(sent, "inspection", Self::actor(supplier), now, &mut v);
+        let report = input::inspection(sent, "inspection", call.by.clone(), now, &mut v);
         let report = v.finish_with(report, "inspection.outcome")?;
         let edit = |ret: &mut Return| Ok(ret.inspect(report.clone(), now)?.into());
         // An inspection may be redone, so a repeat is a new report: never the same answer.
         let same = |_: &Return| false;
-        let render = |ret: &Return| pb::ReportInspectionResponse {
-            supplier_return: Some(supplier_view(ret)),
-        };
-        let applied = self
-            .returns
-            .supplier_report(
-                &tenant,
-                supplier,
-                id,
-                &edit,
-                &same,
-                idempotency.claim(&keep(&render)),
-            )
-            .await?;
-        self.events.notify_waiters();
-        answer(applied, render)
+        Ok(pb::ReportInspectionResponse {
+            supplier_return: Some(self.report(&call, &edit, &same).await?),
+        })
     }
 
     async fn credit_confirmation(
         &self,
         request: Request<pb::ConfirmCreditRequest>,
     ) -> Result<pb::ConfirmCreditResponse, ApiError> {
-        let (tenant, supplier) = self.supplier(&request).await?;
-        let idempotency = Idempotency::of(
-            request.metadata(),
-            "ConfirmCredit",
-            request.get_ref(),
-            false,
-        )?;
-        let req = request.into_inner();
-        let id = return_id(&req.return_id)?;
-        let now = self.clock.now();
+        let call = self
+            .report_call(&request, "ConfirmCredit", &request.get_ref().return_id)
+            .await?;
+        let req = request.get_ref();
+        let now = call.now;
         let mut v = Violations::default();
         let amount = input::amount(&req.amount, "amount", &mut v);
         if req.amount.is_none() {
@@ -294,7 +286,7 @@ impl SupplierCallbacks {
             amount,
             reference: req.credit_reference.clone(),
             credited_at,
-            recorded_by: Self::actor(supplier),
+            recorded_by: call.by.clone(),
         };
         let edit = |ret: &mut Return| Ok(ret.confirm_credit(credit.clone(), now)?.into());
         let same = |ret: &Return| {
@@ -302,23 +294,20 @@ impl SupplierCallbacks {
                 .as_ref()
                 .is_some_and(|c| c.amount == credit.amount && c.reference == credit.reference)
         };
-        let render = |ret: &Return| pb::ConfirmCreditResponse {
-            supplier_return: Some(supplier_view(ret)),
-        };
-        let applied = self
-            .returns
-            .supplier_report(
-                &tenant,
-                supplier,
-                id,
-                &edit,
-                &same,
-                idempotency.claim(&keep(&render)),
-            )
-            .await?;
-        self.events.notify_waiters();
-        answer(applied, render)
+        Ok(pb::ConfirmCreditResponse {
+            supplier_return: Some(self.report(&call, &edit, &same).await?),
+        })
     }
+}
+
+/// The common part of a supplier's report on a return.
+struct ReportCall {
+    tenant: TenantId,
+    supplier: SupplierId,
+    id: ReturnId,
+    idempotency: Idempotency,
+    by: Actor,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 /// A return id the supplier names.

@@ -976,14 +976,7 @@ impl Return {
         attempts: u32,
         now: DateTime<Utc>,
     ) -> Result<ReturnEvent, DomainError> {
-        let index = self
-            .supplier_requests
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or_else(|| DomainError::NotFound {
-                resource: crate::error::Resource::SupplierRequest,
-                id: id.to_string(),
-            })?;
+        let index = self.request_index(id)?;
         if self.supplier_requests[index].delivered_at.is_some() {
             return Err(DomainError::FailedPrecondition {
                 reason: ErrorReason::AlreadyAnswered,
@@ -1019,14 +1012,7 @@ impl Return {
         attempts: u32,
         now: DateTime<Utc>,
     ) -> Result<ReturnEvent, DomainError> {
-        let index = self
-            .supplier_requests
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or_else(|| DomainError::NotFound {
-                resource: crate::error::Resource::SupplierRequest,
-                id: id.to_string(),
-            })?;
+        let index = self.request_index(id)?;
         // Recorded on a closed return too: the seller still needs to know the supplier never heard.
         let status = self.status;
         self.version += 1;
@@ -1159,6 +1145,17 @@ impl Return {
             note,
         });
         Ok((event, split))
+    }
+
+    /// The position of request `id`, whoever it is addressed to (for the system's own changes).
+    fn request_index(&self, id: Uuid) -> Result<usize, DomainError> {
+        self.supplier_requests
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| DomainError::NotFound {
+                resource: crate::error::Resource::SupplierRequest,
+                id: id.to_string(),
+            })
     }
 
     /// The request `id`, if it is addressed to `supplier`; a request of another supplier is not
@@ -1300,14 +1297,7 @@ impl Return {
         action: BreachAction,
         now: DateTime<Utc>,
     ) -> Result<ReturnEvent, DomainError> {
-        let index = self
-            .supplier_requests
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or_else(|| DomainError::NotFound {
-                resource: crate::error::Resource::SupplierRequest,
-                id: id.to_string(),
-            })?;
+        let index = self.request_index(id)?;
         let request = &self.supplier_requests[index];
         let deadline = request
             .watched(kind)
