@@ -60,7 +60,7 @@ impl From<ReturnEvent> for Changed {
 /// Makes one change to a return through its methods, or refuses it.
 pub type Edit<'a> = &'a (dyn Fn(&mut Return) -> Result<Changed, StoreError> + Send + Sync);
 
-/// A decision just made: its outcome and first reason, for the decisions counter.
+/// The decision an authorization made now (none when it replayed a stored answer), for the decisions counter.
 pub type Decided = Option<Decision>;
 
 /// The return use cases.
