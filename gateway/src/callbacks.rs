@@ -170,7 +170,7 @@ impl SupplierCallbacks {
         let (tenant, supplier) = self.supplier(request).await?;
         Ok(ReportCall {
             idempotency: Idempotency::of(request.metadata(), rpc, request.get_ref(), false)?,
-            id: return_id(raw_id)?,
+            id: input::return_id(raw_id, "return_id")?,
             by: Self::actor(supplier),
             tenant,
             supplier,
@@ -308,18 +308,6 @@ struct ReportCall {
     idempotency: Idempotency,
     by: Actor,
     now: chrono::DateTime<chrono::Utc>,
-}
-
-/// A return id the supplier names.
-fn return_id(raw: &str) -> Result<ReturnId, ApiError> {
-    let mut v = Violations::default();
-    let id = if raw.is_empty() {
-        v.add("return_id", "is required");
-        None
-    } else {
-        v.take("return_id", ReturnId::parse(raw))
-    };
-    Ok(v.finish_with(id, "return_id")?)
 }
 
 /// The request id a supplier names: the webhook-id it was sent under.

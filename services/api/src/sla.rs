@@ -4,6 +4,7 @@
 
 use crate::ApiContext;
 use crate::convert::contract::instant;
+use crate::convert::return_view::by_name;
 use crate::convert::supplier::supplier_id;
 use crate::convert::timestamp;
 use crate::error::{ApiError, respond};
@@ -135,10 +136,6 @@ fn cursor(position: &str, v: &mut Violations) -> Option<BreachCursor> {
     parsed
 }
 
-fn by_name(name: &str, from: fn(&str) -> Option<i32>) -> i32 {
-    from(name).unwrap_or_default()
-}
-
 /// A recorded breach as the API shows it; its id is the request's and the deadline kind's.
 fn breach_to_proto(b: &StoredBreach) -> pb::SlaBreach {
     pb::SlaBreach {
@@ -146,15 +143,15 @@ fn breach_to_proto(b: &StoredBreach) -> pb::SlaBreach {
         supplier_id: b.supplier.to_string(),
         return_id: b.return_id.to_string(),
         request_id: b.request_id.to_string(),
-        request_kind: by_name(&format!("SUPPLIER_REQUEST_KIND_{}", b.request_kind), |n| {
+        request_kind: by_name("SUPPLIER_REQUEST_KIND_", &b.request_kind, |n| {
             pb::SupplierRequestKind::from_str_name(n).map(|k| k as i32)
         }),
-        deadline_kind: by_name(&format!("SLA_DEADLINE_KIND_{}", b.deadline_kind), |n| {
+        deadline_kind: by_name("SLA_DEADLINE_KIND_", &b.deadline_kind, |n| {
             pb::SlaDeadlineKind::from_str_name(n).map(|k| k as i32)
         }),
         deadline_time: Some(timestamp(b.deadline_at)),
         breach_time: Some(timestamp(b.breached_at)),
-        action: by_name(&format!("SLA_BREACH_ACTION_{}", b.action), |n| {
+        action: by_name("SLA_BREACH_ACTION_", &b.action, |n| {
             pb::SlaBreachAction::from_str_name(n).map(|k| k as i32)
         }),
         failover_supplier_id: b

@@ -2,10 +2,12 @@
 //! domain's. Checks against the return's own facts are the return's; these check the fields alone.
 
 use crate::contract::instant;
+use crate::error::ApiError;
 use crate::money_input;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::Violations;
 use returnbridge_domain::currency::Currency;
+use returnbridge_domain::ids::ReturnId;
 use returnbridge_domain::money::Money;
 use returnbridge_domain::order::{EvidenceUri, ReturnItem, Sku};
 use returnbridge_domain::order_input::{MAX_CLOCK_SKEW, MAX_COMMENT_CHARS, MAX_EVIDENCE};
@@ -13,6 +15,18 @@ use returnbridge_domain::returns::{
     Actor, InspectedItem, InspectionOutcome, InspectionReport, Receipt,
 };
 use returnbridge_proto::v1 as pb;
+
+/// A return id the request names in `field`.
+pub fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
+    let mut v = Violations::default();
+    let id = if raw.is_empty() {
+        v.add(field, "is required");
+        None
+    } else {
+        v.take(field, ReturnId::parse(raw))
+    };
+    Ok(v.finish_with(id, field)?)
+}
 
 /// Longest carrier name, tracking number or credit reference.
 pub const MAX_SHORT_TEXT: usize = 100;

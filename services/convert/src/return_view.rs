@@ -16,7 +16,7 @@ use returnbridge_proto::v1 as pb;
 /// A domain enum value as the proto enum's number, by name: the domain's names are the proto's
 /// without their prefix (`SELLER` is `ACTOR_KIND_SELLER`). UNSPECIFIED (0) if a name had no match,
 /// which `tests/api_vocabulary.rs` rules out.
-fn by_name(prefix: &str, name: &str, from: fn(&str) -> Option<i32>) -> i32 {
+pub fn by_name(prefix: &str, name: &str, from: fn(&str) -> Option<i32>) -> i32 {
     from(&format!("{prefix}{name}")).unwrap_or_default()
 }
 

@@ -5,14 +5,13 @@
 //! deciding again.
 
 use crate::ApiContext;
-use crate::contracts::seller_settings;
 use crate::convert::contract::contract_to_domain;
 use crate::convert::{money_input, settings};
 use crate::error::ApiError;
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
 use returnbridge_domain::currency::Currency;
 use returnbridge_domain::decision::Decision;
-use returnbridge_domain::ids::TenantId;
+use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::liability::{
     ExchangeLine, Inspection, LabelPaidBy, LiabilitySplit, Resolution, SplitInput, split,
 };
@@ -21,7 +20,7 @@ use returnbridge_domain::order::{ReturnItem, ReturnRequest, Sku};
 use returnbridge_domain::returns::{ResolutionAsk, Return, SplitTerms, refusal};
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
-use returnbridge_store::StoreError;
+use returnbridge_store::{Store, StoreError};
 
 /// What a return was decided under: fetched before the resolving transaction (contract versions
 /// and settings versions never change).
@@ -47,37 +46,54 @@ pub(crate) async fn decided_under(
     tenant: &TenantId,
     ret: &Return,
 ) -> Result<DecidedUnder, ApiError> {
-    let version = ret.decision.contract_version;
-    let stored = ctx
-        .store
-        .contract_version(tenant, ret.request.order.supplier, version)
+    let versions = Versions {
+        supplier: ret.request.order.supplier,
+        contract: ret.decision.contract_version,
+        settings: ret.decided.settings_version,
+    };
+    Ok(load_decided_under(ctx.store.as_ref(), tenant, ret.id, &versions).await?)
+}
+
+/// The versions a decision recorded: the order's supplier's contract version and the seller
+/// settings version.
+pub(crate) struct Versions {
+    pub supplier: SupplierId,
+    pub contract: i64,
+    pub settings: i64,
+}
+
+/// The contract version and seller settings `versions` name. The settings are the defaults for
+/// version 0, else that version as it was written; a return decided before versions were kept (the
+/// version's record is missing) falls back to today's settings, as every return did before.
+pub(crate) async fn load_decided_under(
+    store: &dyn Store,
+    tenant: &TenantId,
+    id: ReturnId,
+    versions: &Versions,
+) -> Result<DecidedUnder, StoreError> {
+    let stored = store
+        .contract_version(tenant, versions.supplier, versions.contract)
         .await?
         .ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "return {}: its contract version {version} is gone",
-                ret.id
+                "return {id}: its contract version {} is gone",
+                versions.contract
             ))
         })?;
     let contract = contract_to_domain(&stored)?;
-    let settings = decided_settings(ctx, tenant, ret.decided.settings_version).await?;
+    let settings = if versions.settings == 0 {
+        SellerSettings::default()
+    } else {
+        let stored = match store
+            .seller_settings_version(tenant, versions.settings)
+            .await?
+        {
+            Some(stored) => Some(stored),
+            None => store.seller_settings(tenant).await?,
+        };
+        settings::to_domain(stored.as_ref())?.0
+    };
     Ok(DecidedUnder { contract, settings })
-}
-
-/// The seller settings a decision was made under: the defaults for version 0, else that version as
-/// it was written. A return decided before versions were kept (the version's record is missing) falls
-/// back to today's settings, as every return did before.
-async fn decided_settings(
-    ctx: &ApiContext,
-    tenant: &TenantId,
-    version: i64,
-) -> Result<SellerSettings, ApiError> {
-    if version == 0 {
-        return Ok(SellerSettings::default());
-    }
-    match ctx.store.seller_settings_version(tenant, version).await? {
-        Some(stored) => Ok(settings::to_domain(Some(&stored))?.0),
-        None => Ok(seller_settings(ctx, tenant).await?.0),
-    }
 }
 
 /// An amount of the request in a known currency; its fit with the order is the split's to check.

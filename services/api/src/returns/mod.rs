@@ -16,9 +16,9 @@ pub use upgrade::upgrade_stored_returns;
 
 use crate::ApiContext;
 use crate::error::{ApiError, respond as ok};
+use returnbridge_domain::DomainError;
 use returnbridge_domain::Resource;
 use returnbridge_domain::ids::ReturnId;
-use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::return_service_server::ReturnService;
 use tonic::{Request, Response, Status};
@@ -36,19 +36,7 @@ impl ReturnApi {
     }
 }
 
-/// Parses a return id named by `field`.
-pub(crate) fn return_id(raw: &str, field: &str) -> Result<ReturnId, ApiError> {
-    let mut v = Violations::default();
-    if raw.is_empty() {
-        v.add(field, "is required");
-    }
-    let id = if raw.is_empty() {
-        None
-    } else {
-        v.take(field, ReturnId::parse(raw))
-    };
-    Ok(v.finish_with(id, field)?)
-}
+pub(crate) use returnbridge_convert::input::return_id;
 
 /// NOT_FOUND for a return the tenant does not have (or another tenant's).
 pub(crate) fn return_not_found(id: ReturnId) -> ApiError {

@@ -2,16 +2,14 @@
 //! message) as the domain return. Runs after migrations, on every start; it finds nothing to do once
 //! every row is upgraded.
 
-use crate::convert::contract::{contract_to_domain, instant};
+use crate::convert::contract::instant;
 use crate::convert::returns::{request_input, status_from_proto};
-use crate::convert::settings;
-use crate::liability::compute::{money, resolution_ask};
+use crate::liability::compute::{Versions, load_decided_under, money, resolution_ask};
 use prost::Message;
 use returnbridge_domain::Violations;
-use returnbridge_domain::contract::SellerSettings;
 use returnbridge_domain::decision::Outcome;
 use returnbridge_domain::eligibility::decide;
-use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
+use returnbridge_domain::ids::{ReturnId, SupplierId};
 use returnbridge_domain::money::Money;
 use returnbridge_domain::order::{EvidenceUri, ReturnItem, ReturnedUnits, Sku};
 use returnbridge_domain::returns::{
@@ -83,18 +81,18 @@ async fn from_legacy(store: &Arc<dyn Store>, legacy: &LegacyReturn) -> Result<Re
     // The decision is decided again from the return's own facts and the versions it recorded, as
     // every split of such a return was until now; the stored outcome stands.
     let tenant = &legacy.tenant;
-    let stored = store
-        .contract_version(tenant, request.order.supplier, decision.contract_version)
-        .await?
-        .ok_or_else(|| corrupt(id, "its contract version is gone"))?;
-    let contract = contract_to_domain(&stored)?;
-    let settings = legacy_settings(store, tenant, decision.seller_settings_version).await?;
+    let versions = Versions {
+        supplier: request.order.supplier,
+        contract: decision.contract_version,
+        settings: decision.seller_settings_version,
+    };
+    let under = load_decided_under(store.as_ref(), tenant, id, &versions).await?;
     let mut decided = decide(
         &request,
         &ReturnedUnits::new(),
-        &contract,
+        &under.contract,
         request.order.jurisdiction.profile(),
-        &settings,
+        &under.settings,
         decided_at,
     );
     decided.outcome = match pb::DecisionOutcome::try_from(decision.outcome) {
@@ -272,21 +270,4 @@ async fn from_legacy(store: &Arc<dyn Store>, legacy: &LegacyReturn) -> Result<Re
     };
     v.finish().map_err(|e| corrupt(id, e))?;
     Ok(ret)
-}
-
-/// The seller settings version a legacy decision recorded (today's when that version is gone, as
-/// its split read them).
-async fn legacy_settings(
-    store: &Arc<dyn Store>,
-    tenant: &TenantId,
-    version: i64,
-) -> Result<SellerSettings, StoreError> {
-    if version == 0 {
-        return Ok(SellerSettings::default());
-    }
-    let stored = match store.seller_settings_version(tenant, version).await? {
-        Some(stored) => Some(stored),
-        None => store.seller_settings(tenant).await?,
-    };
-    Ok(settings::to_domain(stored.as_ref())?.0)
 }
