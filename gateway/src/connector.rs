@@ -13,14 +13,23 @@ use uuid::Uuid;
 pub struct Attempt {
     /// The stable id: `webhook-id`, gRPC `request_id`, the supplier's deduplication key.
     pub message_id: Uuid,
-    /// The outbox kind (`AUTHORIZATION_REQUEST`, `NOTICE`).
+    /// The outbox kind (`AUTHORIZATION_REQUEST`, `NOTICE`, `RETURN_EVENT`).
     pub kind: String,
-    /// The request, with this attempt's number and send time filled in.
-    pub request: pb::ReceiveReturnRequestRequest,
+    /// What is sent.
+    pub payload: Payload,
     /// Where it goes.
     pub target: DeliveryTarget,
     /// When it is sent, by the server's clock.
     pub sent_at: DateTime<Utc>,
+}
+
+/// What one outbox row carries.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A request to a supplier, with this attempt's number and send time filled in.
+    SupplierRequest(Box<pb::ReceiveReturnRequestRequest>),
+    /// One of the seller's return events, for its event webhook.
+    SellerEvent(Box<pb::ReturnEvent>),
 }
 
 /// How the supplier (or the way to it) answered one attempt.

@@ -11,7 +11,7 @@ use returnbridge_domain::ids::{ReturnId, SupplierId};
 use returnbridge_domain::{DomainError, Resource, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::delivery_service_server::DeliveryService;
-use returnbridge_store::{AttemptOutcome, DeliveryAttempt, Store};
+use returnbridge_store::{AttemptOutcome, DeliveryAttempt, Recipient, Store};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -195,5 +195,9 @@ fn attempt_to_proto(a: &DeliveryAttempt) -> pb::DeliveryAttempt {
         status_code,
         response_excerpt: a.response_excerpt.clone(),
         next_attempt_time: a.next_attempt_at.map(timestamp),
+        recipient: match a.recipient {
+            Recipient::Supplier => pb::DeliveryRecipient::Supplier,
+            Recipient::Seller => pb::DeliveryRecipient::Seller,
+        } as i32,
     }
 }

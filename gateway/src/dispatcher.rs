@@ -1,5 +1,6 @@
-//! The dispatcher: claims due outbox rows and delivers each through its supplier's stack, at least
-//! once, with the message id unchanged across retries and replicas.
+//! The dispatcher: claims due outbox rows and delivers each through its recipient's stack (each
+//! supplier's, and each seller's event webhook), at least once, with the message id unchanged across
+//! retries and replicas.
 //!
 //! It wakes when a commit adds rows (the store's signal: in-process on SQLite, `LISTEN` on
 //! PostgreSQL) and polls as well (at most every second), so a lost signal only delays. Deliveries
@@ -7,7 +8,7 @@
 //! suppliers whose queue here is full or whose breaker is open, so their rows stay unclaimed for
 //! another replica or for later, without burning attempts.
 
-use crate::connector::{Answer, Attempt};
+use crate::connector::{Answer, Attempt, Payload};
 use crate::destination::DestinationGuard;
 use crate::grpc_connector::GrpcConnector;
 use crate::retry::RetrySchedule;
@@ -18,10 +19,12 @@ use prost::Message;
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::Background;
 use returnbridge_core::returns::Returns;
-use returnbridge_domain::ids::SupplierId;
+use returnbridge_domain::ids::{SupplierId, TenantId};
+use returnbridge_domain::supplier::{Connector, EndpointUrl};
 use returnbridge_proto::v1 as pb;
 use returnbridge_store::{
-    AttemptOutcome, AttemptReport, ClaimedMessage, Disposition, OutboxSignal, Store,
+    AttemptOutcome, AttemptReport, ClaimSkip, ClaimedMessage, DeliveryTarget, Disposition,
+    OutboxSignal, Recipient, Store,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,7 +63,23 @@ impl Default for DispatcherSettings {
     }
 }
 
-/// A supplier's stack and how many of its rows this process holds.
+/// Whose queue a row waits in: a supplier's, or a seller's event webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LaneKey {
+    Supplier(SupplierId),
+    Seller(TenantId),
+}
+
+impl LaneKey {
+    fn of(message: &ClaimedMessage) -> Self {
+        match message.recipient {
+            Recipient::Supplier => LaneKey::Supplier(message.supplier),
+            Recipient::Seller => LaneKey::Seller(message.tenant.clone()),
+        }
+    }
+}
+
+/// A recipient's stack and how many of its rows this process holds.
 #[derive(Clone)]
 struct Lane {
     stack: SupplierStack,
@@ -84,7 +103,7 @@ pub struct Dispatcher {
     returns: Returns,
     settings: DispatcherSettings,
     connectors: Connectors,
-    lanes: Mutex<HashMap<SupplierId, Lane>>,
+    lanes: Mutex<HashMap<LaneKey, Lane>>,
 }
 
 /// Starts the dispatcher as background work: it stops when `background` does.
@@ -192,7 +211,7 @@ impl Dispatcher {
         self: &Arc<Self>,
         background: &Background,
     ) -> Result<usize, returnbridge_store::StoreError> {
-        let skip = self.suppliers_to_skip();
+        let skip = self.recipients_to_skip();
         let claimed = self
             .store
             .claim_due(
@@ -204,7 +223,7 @@ impl Dispatcher {
             .await?;
         let n = claimed.len();
         for message in claimed {
-            let lane = self.lane(message.supplier);
+            let lane = self.lane(LaneKey::of(&message));
             lane.held.fetch_add(1, Ordering::SeqCst);
             let held = Held(lane.held.clone());
             let dispatcher = self.clone();
@@ -221,25 +240,27 @@ impl Dispatcher {
         Ok(n)
     }
 
-    /// Suppliers whose rows stay unclaimed now: breaker open, or a full queue here.
-    fn suppliers_to_skip(&self) -> Vec<SupplierId> {
+    /// Recipients whose rows stay unclaimed now: breaker open, or a full queue here.
+    fn recipients_to_skip(&self) -> ClaimSkip {
         let full = self.settings.stack.concurrency.saturating_mul(2);
-        self.lanes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|(_, lane)| {
-                lane.held.load(Ordering::SeqCst) >= full || lane.stack.breaker.holding().is_some()
-            })
-            .map(|(id, _)| *id)
-            .collect()
+        let mut skip = ClaimSkip::default();
+        for (key, lane) in self.lanes.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            if lane.held.load(Ordering::SeqCst) < full && lane.stack.breaker.holding().is_none() {
+                continue;
+            }
+            match key {
+                LaneKey::Supplier(id) => skip.suppliers.push(*id),
+                LaneKey::Seller(tenant) => skip.sellers.push(tenant.clone()),
+            }
+        }
+        skip
     }
 
-    fn lane(&self, supplier: SupplierId) -> Lane {
+    fn lane(&self, key: LaneKey) -> Lane {
         self.lanes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(supplier)
+            .entry(key)
             .or_insert_with(|| Lane {
                 stack: SupplierStack::new(self.settings.stack, self.connectors.clone()),
                 held: Arc::new(AtomicUsize::new(0)),
@@ -293,7 +314,11 @@ impl Dispatcher {
     }
 
     async fn record(&self, message: &ClaimedMessage, report: &AttemptReport) {
+        let to_supplier = message.recipient == Recipient::Supplier;
         match self.store.record_attempt(message, report).await {
+            // A seller's own event webhook failing is not news for its event stream (and an event
+            // about it would be one more row for the same failing webhook).
+            Ok(true) if !to_supplier => {}
             Ok(true) if matches!(report.disposition, Disposition::Exhausted) => {
                 self.tell_the_seller(message).await;
             }
@@ -334,12 +359,31 @@ impl Dispatcher {
         }
     }
 
-    /// The attempt to send: the stored request with this attempt's number and time.
+    /// The attempt to send: the stored request with this attempt's number and time, or the
+    /// seller's event.
     async fn attempt(
         &self,
         message: &ClaimedMessage,
         now: DateTime<Utc>,
     ) -> Result<Attempt, String> {
+        let (target, payload) = match message.recipient {
+            Recipient::Supplier => self.supplier_request(message, now).await?,
+            Recipient::Seller => self.seller_event(message).await?,
+        };
+        Ok(Attempt {
+            message_id: message.message_id,
+            kind: message.kind.clone(),
+            payload,
+            target,
+            sent_at: now,
+        })
+    }
+
+    async fn supplier_request(
+        &self,
+        message: &ClaimedMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(DeliveryTarget, Payload), String> {
         let target = self
             .store
             .delivery_target(&message.tenant, message.supplier)
@@ -354,13 +398,37 @@ impl Dispatcher {
             seconds: now.timestamp(),
             nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
         });
-        Ok(Attempt {
-            message_id: message.message_id,
-            kind: message.kind.clone(),
-            request,
-            target,
-            sent_at: now,
-        })
+        Ok((target, Payload::SupplierRequest(Box::new(request))))
+    }
+
+    /// The seller's event and its event webhook as the settings say now (a webhook turned off
+    /// since leaves the row failed, for an operator to redeliver once it is back).
+    async fn seller_event(
+        &self,
+        message: &ClaimedMessage,
+    ) -> Result<(DeliveryTarget, Payload), String> {
+        let stored = self
+            .store
+            .seller_settings(&message.tenant)
+            .await
+            .map_err(|e| format!("reading the seller settings: {e}"))?;
+        let settings = returnbridge_convert::settings::to_proto(stored.as_ref())
+            .map_err(|e| format!("reading the seller settings: {e}"))?;
+        let secret = stored
+            .and_then(|s| s.event_webhook_secret)
+            .ok_or("the seller has no event webhook secret")?;
+        let url = EndpointUrl::parse(&settings.event_webhook_url)
+            .map_err(|e| format!("the seller's event_webhook_url {e}"))?;
+        let seq = message
+            .event_seq
+            .ok_or("a seller row without its event's sequence number")?;
+        let event = returnbridge_convert::events::read_event(seq, &message.payload)
+            .map_err(|e| format!("the stored event does not decode: {e:?}"))?;
+        let target = DeliveryTarget {
+            connector: Connector::Webhook { url },
+            webhook_secret: secret,
+        };
+        Ok((target, Payload::SellerEvent(Box::new(event))))
     }
 
     /// What happens to the row after `answer`.

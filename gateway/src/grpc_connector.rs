@@ -2,7 +2,7 @@
 //! `http://` endpoint and TLS (system roots) for `https://`. The connection goes to the address the
 //! destination guard checked, as for webhooks.
 
-use crate::connector::{Answer, Attempt, cut};
+use crate::connector::{Answer, Attempt, Payload, cut};
 use crate::destination::{DestinationError, DestinationGuard};
 use hyper_util::rt::TokioIo;
 use returnbridge_domain::supplier::Connector;
@@ -27,6 +27,10 @@ impl GrpcConnector {
 
     /// Sends one attempt and reads the answer.
     pub async fn send(&self, attempt: &Attempt) -> Answer {
+        // Sellers take their events by webhook only: SupplierInbox carries supplier requests.
+        let Payload::SupplierRequest(inbox_request) = &attempt.payload else {
+            return Answer::failed(AttemptOutcome::ConnectError, "not a supplier request");
+        };
         let endpoint = match &attempt.target.connector {
             Connector::Grpc { endpoint } => endpoint.as_str(),
             Connector::Webhook { .. } => {
@@ -76,7 +80,7 @@ impl GrpcConnector {
                 );
             }
         };
-        let mut request = tonic::Request::new(attempt.request.clone());
+        let mut request = tonic::Request::new(inbox_request.as_ref().clone());
         request.set_timeout(self.deadline);
         if let Ok(tp) = crate::connector::traceparent(attempt.message_id).parse() {
             request.metadata_mut().insert("traceparent", tp);

@@ -4,7 +4,8 @@
 //! (`destination.rs`); DeliveryService, where sellers read the attempts and redeliver
 //! (`deliveries.rs`); and the endpoint suppliers answer on (SupplierCallbackService,
 //! `callbacks.rs`), a thin adapter over `returnbridge-core` like the seller api beside it:
-//! authenticate, convert, call, convert; the SLA clock (`sla_clock.rs`).
+//! authenticate, convert, call, convert; the SLA clock (`sla_clock.rs`); and the relay that puts
+//! each seller's return events in the outbox for its event webhook (`seller_events.rs`).
 
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -16,9 +17,11 @@ pub mod destination;
 pub mod dispatcher;
 pub mod grpc_connector;
 pub mod retry;
+pub mod seller_events;
 pub mod sla_clock;
 pub mod stack;
 pub mod webhook;
 
 pub use callbacks::SupplierCallbacks;
+pub use seller_events::SellerEventRelay;
 pub use sla_clock::SlaClock;

@@ -4,7 +4,7 @@
 //! The client is hyper's HTTP/1.1 connection over a socket to an address the destination guard
 //! checked: no redirects are followed (a 3xx is a failed attempt) and no proxy settings apply.
 
-use crate::connector::{Answer, Attempt, cut, traceparent};
+use crate::connector::{Answer, Attempt, Payload, cut, traceparent};
 use crate::destination::{DestinationError, DestinationGuard};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use returnbridge_domain::supplier::Connector;
+use returnbridge_proto::v1 as pb;
 use returnbridge_store::{AttemptOutcome, RESPONSE_EXCERPT_MAX};
 use sha2::Sha256;
 use std::sync::{Arc, OnceLock};
@@ -203,11 +204,24 @@ async fn read_excerpt(mut body: hyper::body::Incoming) -> String {
     cut(String::from_utf8_lossy(&kept).into_owned())
 }
 
-/// The JSON body: `{"type", "timestamp", "data"}`, with the request as proto3 JSON in `data`.
+/// The JSON body: `{"type", "timestamp", "data"}`, with the request (or the seller's event) as
+/// proto3 JSON in `data`.
 pub fn body(attempt: &Attempt) -> Result<Vec<u8>, String> {
-    let data = proto_json(&attempt.request)?;
+    let (kind, data) = match &attempt.payload {
+        Payload::SupplierRequest(request) => (
+            event_type(&attempt.kind),
+            proto_json(
+                "returnbridge.v1.ReceiveReturnRequestRequest",
+                request.as_ref(),
+            )?,
+        ),
+        Payload::SellerEvent(event) => (
+            seller_event_type(event.as_ref()),
+            proto_json("returnbridge.v1.ReturnEvent", event.as_ref())?,
+        ),
+    };
     let envelope = serde_json::json!({
-        "type": event_type(&attempt.kind),
+        "type": kind,
         "timestamp": attempt.sent_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "data": data,
     });
@@ -219,9 +233,20 @@ pub fn event_type(kind: &str) -> String {
     format!("supplier_request.{}", kind.to_ascii_lowercase())
 }
 
-fn proto_json(
-    request: &returnbridge_proto::v1::ReceiveReturnRequestRequest,
-) -> Result<serde_json::Value, String> {
+/// `return.authorized`, `return.supplier_sla_breached`, ...: the event type's name without its
+/// enum prefix.
+pub fn seller_event_type(event: &pb::ReturnEvent) -> String {
+    let name = pb::ReturnEventType::try_from(event.event_type)
+        .map(|t| t.as_str_name())
+        .unwrap_or("RETURN_EVENT_TYPE_UNSPECIFIED");
+    format!(
+        "return.{}",
+        name.trim_start_matches("RETURN_EVENT_TYPE_")
+            .to_ascii_lowercase()
+    )
+}
+
+fn proto_json(name: &str, message: &impl Message) -> Result<serde_json::Value, String> {
     static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
     let pool = POOL
         .get_or_init(|| {
@@ -231,13 +256,13 @@ fn proto_json(
         .as_ref()
         .map_err(|e| format!("the API descriptors do not decode: {e}"))?;
     let descriptor = pool
-        .get_message_by_name("returnbridge.v1.ReceiveReturnRequestRequest")
-        .ok_or("no ReceiveReturnRequestRequest in the API descriptors")?;
-    let dynamic = DynamicMessage::decode(descriptor, request.encode_to_vec().as_slice())
-        .map_err(|e| format!("re-reading the request: {e}"))?;
+        .get_message_by_name(name)
+        .ok_or_else(|| format!("no {name} in the API descriptors"))?;
+    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+        .map_err(|e| format!("re-reading the {name}: {e}"))?;
     dynamic
         .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
-        .map_err(|e| format!("the request as JSON: {e}"))
+        .map_err(|e| format!("the {name} as JSON: {e}"))
 }
 
 /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the base64 part of a `whsec_` secret.
@@ -299,12 +324,12 @@ mod tests {
         let attempt = Attempt {
             message_id: id,
             kind: "AUTHORIZATION_REQUEST".into(),
-            request: returnbridge_proto::v1::ReceiveReturnRequestRequest {
+            payload: Payload::SupplierRequest(Box::new(pb::ReceiveReturnRequestRequest {
                 request_id: id.to_string(),
                 attempt: 2,
                 seller_id: "acme".into(),
                 ..Default::default()
-            },
+            })),
             target: returnbridge_store::DeliveryTarget {
                 connector: Connector::Webhook {
                     url: returnbridge_domain::supplier::EndpointUrl::parse("https://s.example/h")

@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod supplier_mock;
+pub mod webhooks;
 
 use chrono::Utc;
 use returnbridge_core::auth::generate_api_key;

@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod input;
 pub mod liability;

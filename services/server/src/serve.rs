@@ -10,7 +10,7 @@ use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi}
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::purge_idempotency_records;
 use returnbridge_gateway::deliveries::DeliveryApi;
-use returnbridge_gateway::{SlaClock, SupplierCallbacks};
+use returnbridge_gateway::{SellerEventRelay, SlaClock, SupplierCallbacks};
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
 use returnbridge_proto::v1::delivery_service_server::DeliveryServiceServer;
 use returnbridge_proto::v1::liability_service_server::LiabilityServiceServer;
@@ -191,6 +191,15 @@ pub async fn run_with(
                     Ok(0) => {}
                     Ok(_) => events.notify_waiters(),
                     Err(e) => tracing::warn!(error = %e, "SLA clock tick failed; retrying"),
+                }
+            }
+        });
+        let relay = SellerEventRelay::new(store.clone(), ctx.clock.clone());
+        background.every(returnbridge_gateway::seller_events::TICK, move || {
+            let relay = relay.clone();
+            async move {
+                if let Err(e) = relay.tick().await {
+                    tracing::warn!(error = %e, "seller event relay tick failed; retrying");
                 }
             }
         });

@@ -39,8 +39,8 @@ pub use liability::{
     LedgerEntry, LiabilityStore, NewSettlement, SettlementScope, SettlementSums, StoredSettlement,
 };
 pub use outbox::{
-    AttemptOutcome, AttemptReport, ClaimedMessage, DeliveryAttempt, DeliveryTarget, Disposition,
-    OutboxSignal, OutboxStore, RESPONSE_EXCERPT_MAX,
+    AttemptOutcome, AttemptReport, ClaimSkip, ClaimedMessage, DeliveryAttempt, DeliveryTarget,
+    Disposition, OutboxSignal, OutboxStore, RESPONSE_EXCERPT_MAX, Recipient, SELLER_EVENT_KIND,
 };
 pub use postgres::{PgStore, ScratchDatabase};
 pub use returns::{

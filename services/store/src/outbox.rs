@@ -17,6 +17,46 @@ use uuid::Uuid;
 /// Longest response excerpt kept with an attempt, in bytes.
 pub const RESPONSE_EXCERPT_MAX: usize = 4096;
 
+/// Who receives an outbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    /// The supplier of the row's `supplier`: a request or notice about a return it handles.
+    Supplier,
+    /// The seller (the tenant): one of its return events, for its event webhook.
+    Seller,
+}
+
+impl Recipient {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recipient::Supplier => "supplier",
+            Recipient::Seller => "seller",
+        }
+    }
+
+    /// Reads the stored name back.
+    pub fn parse(name: &str) -> Result<Self, StoreError> {
+        match name {
+            "supplier" => Ok(Recipient::Supplier),
+            "seller" => Ok(Recipient::Seller),
+            other => Err(StoreError::Corrupt(format!("outbox.recipient {other:?}"))),
+        }
+    }
+}
+
+/// The outbox kind of a seller row: the payload is a v1 `ReturnEvent`.
+pub const SELLER_EVENT_KIND: &str = "RETURN_EVENT";
+
+/// Rows a claim leaves alone: their recipient is busy here or its breaker is open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimSkip {
+    /// Suppliers whose requests wait.
+    pub suppliers: Vec<SupplierId>,
+    /// Sellers whose events wait.
+    pub sellers: Vec<TenantId>,
+}
+
 /// An outbox row a dispatcher holds the lease of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedMessage {
@@ -26,14 +66,18 @@ pub struct ClaimedMessage {
     pub message_id: Uuid,
     /// Whose return it concerns.
     pub tenant: TenantId,
-    /// Who receives it.
+    /// The supplier it goes to; on a seller row, the return's supplier (attribution only).
     pub supplier: SupplierId,
+    /// Who receives it.
+    pub recipient: Recipient,
     /// The return, when the message concerns one.
     pub return_id: Option<ReturnId>,
-    /// `AUTHORIZATION_REQUEST`, `NOTICE`, ...
+    /// `AUTHORIZATION_REQUEST`, `NOTICE`, ... or [`SELLER_EVENT_KIND`].
     pub kind: String,
-    /// The encoded `ReceiveReturnRequestRequest`.
+    /// The encoded `ReceiveReturnRequestRequest`, or on a seller row the v1 `ReturnEvent`.
     pub payload: Vec<u8>,
+    /// On a seller row, the event's sequence number.
+    pub event_seq: Option<i64>,
     /// Attempts made before this claim (counted ones: an open breaker's hold-back is not one).
     pub attempts: i32,
     /// Attempts made since the last redelivery: the position in the retry schedule.
@@ -134,8 +178,10 @@ pub struct DeliveryAttempt {
     pub message_id: Uuid,
     /// Whose.
     pub tenant: TenantId,
-    /// To whom.
+    /// The supplier it went to, or on a seller row the return's supplier.
     pub supplier: SupplierId,
+    /// Who it went to.
+    pub recipient: Recipient,
     /// About which return.
     pub return_id: Option<ReturnId>,
     /// 1 for the first try.
@@ -177,14 +223,16 @@ pub trait OutboxSignal: Send {
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` due rows (`available_at <= now`, neither delivered nor failed, no live
-    /// lease), oldest first, leasing them until `now + lease`. Rows of `skip` suppliers (busy or
-    /// with an open breaker here) are left for later. Concurrent claimers never get the same row.
+    /// lease), oldest first, leasing them until `now + lease`. Rows of `skip`'s recipients (busy or
+    /// with an open breaker here) are left for later, and so is a seller row while an earlier seller
+    /// row of its return is neither delivered nor failed (a seller gets a return's events in order).
+    /// Concurrent claimers never get the same row.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Duration,
         limit: u32,
-        skip: &[SupplierId],
+        skip: &ClaimSkip,
     ) -> Result<Vec<ClaimedMessage>, StoreError>;
 
     /// Records an attempt of a claimed row and applies its disposition. A delivery is recorded
@@ -212,7 +260,8 @@ pub trait OutboxStore: Send + Sync {
         return_id: ReturnId,
     ) -> Result<Vec<DeliveryAttempt>, StoreError>;
 
-    /// The attempts for one supplier after `after` (an `attempt_id`), oldest first, at most `limit`.
+    /// The attempts for one supplier after `after` (an `attempt_id`), oldest first, at most `limit`;
+    /// seller rows are not the supplier's and are left out.
     async fn attempts_for_supplier(
         &self,
         tenant: &TenantId,
@@ -227,6 +276,20 @@ pub trait OutboxStore: Send + Sync {
         tenant: &TenantId,
         supplier: SupplierId,
     ) -> Result<Option<DeliveryTarget>, StoreError>;
+
+    /// Tenants whose events run ahead of their event webhook cursor (the relay's work list).
+    async fn seller_event_backlog(&self) -> Result<Vec<TenantId>, StoreError>;
+
+    /// Moves up to `limit` of the tenant's events after its cursor into the outbox as seller rows
+    /// (or only moves the cursor past them, when `deliver` is false: the webhook is off), in one
+    /// transaction, and says how many events it passed. 0 when another relay holds the cursor.
+    async fn relay_seller_events(
+        &self,
+        tenant: &TenantId,
+        deliver: bool,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
 
     /// A new wake-up signal for a dispatcher.
     async fn outbox_signal(&self) -> Result<Box<dyn OutboxSignal>, StoreError>;

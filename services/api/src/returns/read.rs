@@ -1,6 +1,5 @@
 //! GetReturn, ListReturns, ListReturnEvents.
 
-use super::document::read_event;
 use super::{return_id, return_not_found};
 use crate::ApiContext;
 use crate::convert::contract::{instant, reason_from_proto};
@@ -9,6 +8,7 @@ use crate::convert::returns::status_from_proto;
 use crate::convert::supplier::supplier_id;
 use crate::error::ApiError;
 use crate::paging::{decode_token, encode_token, page_size};
+use returnbridge_convert::events::read_event;
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::ReturnId;
@@ -168,7 +168,10 @@ pub(super) async fn list_events(
         String::new()
     };
     Ok(pb::ListReturnEventsResponse {
-        events: events.iter().map(read_event).collect::<Result<_, _>>()?,
+        events: events
+            .iter()
+            .map(|e| read_event(e.seq, &e.detail))
+            .collect::<Result<_, _>>()?,
         next_page_token,
     })
 }

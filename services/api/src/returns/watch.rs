@@ -2,11 +2,11 @@
 //! order, so a stream resumed from the last cursor it delivered has no gap and no duplicate. This
 //! replica's writes wake streams at once; other replicas' writes are found by polling.
 
-use super::document::{cursor, parse_cursor, read_event};
 use crate::ApiContext;
 use crate::convert::supplier::supplier_id;
 use crate::convert::timestamp;
 use crate::error::ApiError;
+use returnbridge_convert::events::{cursor, parse_cursor, read_event};
 use returnbridge_core::auth::Principal;
 use returnbridge_domain::Violations;
 use returnbridge_domain::auth::Scope;
@@ -145,7 +145,7 @@ async fn follow(
         };
         for stored in &batch {
             after = stored.seq;
-            match read_event(stored) {
+            match read_event(stored.seq, &stored.detail) {
                 Ok(event) if filter.keeps(&event) => {
                     quiet_since = tokio::time::Instant::now();
                     let item = pb::watch_events_response::Item::Event(event);

@@ -2,8 +2,9 @@
 //! outbox without waiting on each other, and wake-ups by `LISTEN` (the 0005 trigger notifies).
 
 use crate::outbox::{
-    AttemptOutcome, AttemptReport, ClaimedMessage, DeliveryAttempt, DeliveryTarget, Disposition,
-    OutboxSignal, OutboxStore, excerpt, millis, next_attempt, target,
+    AttemptOutcome, AttemptReport, ClaimSkip, ClaimedMessage, DeliveryAttempt, DeliveryTarget,
+    Disposition, OutboxSignal, OutboxStore, Recipient, SELLER_EVENT_KIND, excerpt, millis,
+    next_attempt, target,
 };
 use crate::rows::stored_precision;
 use crate::{PgStore, StoreError};
@@ -20,8 +21,8 @@ const CHANNEL: &str = "returnbridge_outbox";
 
 macro_rules! attempt_columns {
     () => {
-        "attempt_id, tenant_id, message_id, supplier_id, return_id, attempt_no, started_at, \
-         duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at"
+        "attempt_id, tenant_id, message_id, supplier_id, recipient, return_id, attempt_no, \
+         started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at"
     };
 }
 
@@ -34,11 +35,13 @@ fn claimed_row(row: &PgRow) -> Result<ClaimedMessage, StoreError> {
         tenant: TenantId::parse(&row.try_get::<String, _>("tenant_id")?)
             .map_err(|e| StoreError::Corrupt(format!("outbox.tenant_id: {e}")))?,
         supplier: SupplierId::from_uuid(row.try_get("supplier_id")?),
+        recipient: Recipient::parse(&row.try_get::<String, _>("recipient")?)?,
         return_id: row
             .try_get::<Option<Uuid>, _>("return_id")?
             .map(ReturnId::from_uuid),
         kind: row.try_get("kind")?,
         payload: row.try_get("payload")?,
+        event_seq: row.try_get("event_seq")?,
         attempts,
         attempts_since_redelivery: attempts.saturating_sub(retry_from).max(0),
         claimed_until: row.try_get("claimed_until")?,
@@ -52,6 +55,7 @@ fn attempt_row(row: &PgRow) -> Result<DeliveryAttempt, StoreError> {
         tenant: TenantId::parse(&row.try_get::<String, _>("tenant_id")?)
             .map_err(|e| StoreError::Corrupt(format!("delivery_attempts.tenant_id: {e}")))?,
         supplier: SupplierId::from_uuid(row.try_get("supplier_id")?),
+        recipient: Recipient::parse(&row.try_get::<String, _>("recipient")?)?,
         return_id: row
             .try_get::<Option<Uuid>, _>("return_id")?
             .map(ReturnId::from_uuid),
@@ -86,26 +90,33 @@ impl OutboxStore for PgStore {
         now: DateTime<Utc>,
         lease: Duration,
         limit: u32,
-        skip: &[SupplierId],
+        skip: &ClaimSkip,
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let now = stored_precision(now);
         let until = stored_precision(now + chrono::Duration::from_std(lease).unwrap_or_default());
-        let skip: Vec<Uuid> = skip.iter().map(SupplierId::as_uuid).collect();
+        let suppliers: Vec<Uuid> = skip.suppliers.iter().map(SupplierId::as_uuid).collect();
+        let sellers: Vec<&str> = skip.sellers.iter().map(TenantId::as_str).collect();
         sqlx::query(
             "UPDATE outbox SET claimed_until = $2 WHERE outbox_id IN ( \
-                 SELECT outbox_id FROM outbox \
-                 WHERE delivered_at IS NULL AND failed_at IS NULL AND available_at <= $1 \
-                   AND (claimed_until IS NULL OR claimed_until <= $1) \
-                   AND NOT (supplier_id = ANY($4)) \
-                 ORDER BY available_at, outbox_id LIMIT $3 \
+                 SELECT o.outbox_id FROM outbox o \
+                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.available_at <= $1 \
+                   AND (o.claimed_until IS NULL OR o.claimed_until <= $1) \
+                   AND CASE WHEN o.recipient = 'supplier' THEN NOT (o.supplier_id = ANY($4)) \
+                       ELSE NOT (o.tenant_id = ANY($5)) AND NOT EXISTS ( \
+                           SELECT 1 FROM outbox e WHERE e.recipient = 'seller' \
+                             AND e.tenant_id = o.tenant_id AND e.return_id = o.return_id \
+                             AND e.outbox_id < o.outbox_id \
+                             AND e.delivered_at IS NULL AND e.failed_at IS NULL) END \
+                 ORDER BY o.available_at, o.outbox_id LIMIT $3 \
                  FOR UPDATE SKIP LOCKED) \
-             RETURNING outbox_id, message_id, tenant_id, supplier_id, return_id, kind, payload, \
-                 attempts, retry_from, claimed_until",
+             RETURNING outbox_id, message_id, tenant_id, supplier_id, recipient, return_id, kind, \
+                 payload, event_seq, attempts, retry_from, claimed_until",
         )
         .bind(now)
         .bind(until)
         .bind(i64::from(limit))
-        .bind(&skip)
+        .bind(&suppliers)
+        .bind(&sellers)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -170,8 +181,8 @@ impl OutboxStore for PgStore {
             == 1;
         sqlx::query(
             "INSERT INTO delivery_attempts (tenant_id, message_id, supplier_id, return_id, attempt_no, \
-             started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at, \
+             recipient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(message.tenant.as_str())
         .bind(message.message_id)
@@ -185,6 +196,7 @@ impl OutboxStore for PgStore {
         .bind(code)
         .bind(text)
         .bind(next.filter(|_| changed))
+        .bind(message.recipient.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -249,7 +261,7 @@ impl OutboxStore for PgStore {
             "SELECT ",
             attempt_columns!(),
             " FROM delivery_attempts WHERE tenant_id = $1 AND supplier_id = $2 AND attempt_id > $3 \
-             ORDER BY attempt_id LIMIT $4"
+             AND recipient = 'supplier' ORDER BY attempt_id LIMIT $4"
         ))
         .bind(tenant.as_str())
         .bind(supplier.as_uuid())
@@ -283,6 +295,84 @@ impl OutboxStore for PgStore {
             )
         })
         .transpose()
+    }
+
+    async fn seller_event_backlog(&self) -> Result<Vec<TenantId>, StoreError> {
+        sqlx::query_scalar::<_, String>(
+            "SELECT c.tenant_id FROM seller_event_cursors c \
+             JOIN tenants t ON t.tenant_id = c.tenant_id WHERE t.last_event_seq > c.last_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|t| {
+            TenantId::parse(t)
+                .map_err(|e| StoreError::Corrupt(format!("seller_event_cursors.tenant_id: {e}")))
+        })
+        .collect()
+    }
+
+    async fn relay_seller_events(
+        &self,
+        tenant: &TenantId,
+        deliver: bool,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(cursor) = sqlx::query_scalar::<_, i64>(
+            "SELECT last_seq FROM seller_event_cursors WHERE tenant_id = $1 \
+             FOR UPDATE SKIP LOCKED",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(0);
+        };
+        // Events become visible in sequence order (the tenant's counter row is locked until each
+        // writer commits), so reading after the cursor never skips one that commits later.
+        let events = sqlx::query(
+            "SELECT e.seq, e.return_id, e.detail, r.supplier_id FROM return_events e \
+             JOIN returns r ON r.tenant_id = e.tenant_id AND r.return_id = e.return_id \
+             WHERE e.tenant_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = events.last() else {
+            return Ok(0);
+        };
+        let last: i64 = last.try_get("seq")?;
+        if deliver {
+            let now = stored_precision(now);
+            for event in &events {
+                sqlx::query(
+                    "INSERT INTO outbox (message_id, tenant_id, supplier_id, return_id, kind, payload, \
+                     created_at, available_at, recipient, event_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'seller', $8)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(tenant.as_str())
+                .bind(event.try_get::<Uuid, _>("supplier_id")?)
+                .bind(event.try_get::<Uuid, _>("return_id")?)
+                .bind(SELLER_EVENT_KIND)
+                .bind(event.try_get::<Vec<u8>, _>("detail")?)
+                .bind(now)
+                .bind(event.try_get::<i64, _>("seq")?)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query("UPDATE seller_event_cursors SET last_seq = $2 WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(events.len())
     }
 
     async fn outbox_signal(&self) -> Result<Box<dyn OutboxSignal>, StoreError> {

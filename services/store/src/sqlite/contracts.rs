@@ -289,6 +289,18 @@ impl ContractStore for SqliteStore {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
+        if write.event_webhook_secret.is_some() {
+            // The event webhook's cursor starts at the tenant's latest event: a new webhook gets
+            // what happens from now on, not the history.
+            sqlx::query(
+                "INSERT INTO seller_event_cursors (tenant_id, last_seq) \
+                 SELECT tenant_id, last_event_seq FROM tenants WHERE tenant_id = $1 \
+                 ON CONFLICT (tenant_id) DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         let stored = StoredSettings {
             document: write.document,
             version: version + 1,

@@ -3,8 +3,9 @@
 
 use super::{opt_uuid_col, parse_ts, ts, ts_col, uuid_col};
 use crate::outbox::{
-    AttemptOutcome, AttemptReport, ClaimedMessage, DeliveryAttempt, DeliveryTarget, Disposition,
-    OutboxSignal, OutboxStore, excerpt, millis, next_attempt, target,
+    AttemptOutcome, AttemptReport, ClaimSkip, ClaimedMessage, DeliveryAttempt, DeliveryTarget,
+    Disposition, OutboxSignal, OutboxStore, Recipient, SELLER_EVENT_KIND, excerpt, millis,
+    next_attempt, target,
 };
 use crate::rows::stored_precision;
 use crate::{SqliteStore, StoreError};
@@ -20,8 +21,8 @@ use uuid::Uuid;
 
 macro_rules! attempt_columns {
     () => {
-        "attempt_id, tenant_id, message_id, supplier_id, return_id, attempt_no, started_at, \
-         duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at"
+        "attempt_id, tenant_id, message_id, supplier_id, recipient, return_id, attempt_no, \
+         started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at"
     };
 }
 
@@ -41,9 +42,11 @@ fn claimed_row(row: &SqliteRow) -> Result<ClaimedMessage, StoreError> {
         tenant: TenantId::parse(&row.try_get::<String, _>("tenant_id")?)
             .map_err(|e| StoreError::Corrupt(format!("outbox.tenant_id: {e}")))?,
         supplier: SupplierId::from_uuid(uuid_col(row, "supplier_id")?),
+        recipient: Recipient::parse(&row.try_get::<String, _>("recipient")?)?,
         return_id: opt_uuid_col(row, "return_id")?.map(ReturnId::from_uuid),
         kind: row.try_get("kind")?,
         payload: row.try_get("payload")?,
+        event_seq: row.try_get("event_seq")?,
         attempts,
         attempts_since_redelivery: attempts.saturating_sub(retry_from).max(0),
         claimed_until: ts_col(row, "claimed_until")?,
@@ -57,6 +60,7 @@ fn attempt_row(row: &SqliteRow) -> Result<DeliveryAttempt, StoreError> {
         tenant: TenantId::parse(&row.try_get::<String, _>("tenant_id")?)
             .map_err(|e| StoreError::Corrupt(format!("delivery_attempts.tenant_id: {e}")))?,
         supplier: SupplierId::from_uuid(uuid_col(row, "supplier_id")?),
+        recipient: Recipient::parse(&row.try_get::<String, _>("recipient")?)?,
         return_id: opt_uuid_col(row, "return_id")?.map(ReturnId::from_uuid),
         attempt_no: row.try_get("attempt_no")?,
         started_at: ts_col(row, "started_at")?,
@@ -89,32 +93,48 @@ impl OutboxStore for SqliteStore {
         now: DateTime<Utc>,
         lease: Duration,
         limit: u32,
-        skip: &[SupplierId],
+        skip: &ClaimSkip,
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let now = stored_precision(now);
         let until = stored_precision(now + chrono::Duration::from_std(lease).unwrap_or_default());
-        // A JSON array of the skipped ids: one bound value however many there are.
-        let skip = format!(
-            "[{}]",
-            skip.iter()
-                .map(|s| format!("\"{}\"", s.as_uuid()))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        // JSON arrays of the skipped ids: one bound value however many there are.
+        let suppliers = serde_json::to_string(
+            &skip
+                .suppliers
+                .iter()
+                .map(|s| s.as_uuid().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| StoreError::Corrupt(format!("skipped suppliers: {e}")))?;
+        let sellers = serde_json::to_string(
+            &skip
+                .sellers
+                .iter()
+                .map(TenantId::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| StoreError::Corrupt(format!("skipped sellers: {e}")))?;
         let mut claimed = sqlx::query(
             "UPDATE outbox SET claimed_until = $2 WHERE outbox_id IN ( \
-                 SELECT outbox_id FROM outbox \
-                 WHERE delivered_at IS NULL AND failed_at IS NULL AND available_at <= $1 \
-                   AND (claimed_until IS NULL OR claimed_until <= $1) \
-                   AND supplier_id NOT IN (SELECT value FROM json_each($4)) \
-                 ORDER BY available_at, outbox_id LIMIT $3) \
-             RETURNING outbox_id, message_id, tenant_id, supplier_id, return_id, kind, payload, \
-                 attempts, retry_from, claimed_until",
+                 SELECT o.outbox_id FROM outbox o \
+                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.available_at <= $1 \
+                   AND (o.claimed_until IS NULL OR o.claimed_until <= $1) \
+                   AND CASE WHEN o.recipient = 'supplier' \
+                       THEN o.supplier_id NOT IN (SELECT value FROM json_each($4)) \
+                       ELSE o.tenant_id NOT IN (SELECT value FROM json_each($5)) AND NOT EXISTS ( \
+                           SELECT 1 FROM outbox e WHERE e.recipient = 'seller' \
+                             AND e.tenant_id = o.tenant_id AND e.return_id = o.return_id \
+                             AND e.outbox_id < o.outbox_id \
+                             AND e.delivered_at IS NULL AND e.failed_at IS NULL) END \
+                 ORDER BY o.available_at, o.outbox_id LIMIT $3) \
+             RETURNING outbox_id, message_id, tenant_id, supplier_id, recipient, return_id, kind, \
+                 payload, event_seq, attempts, retry_from, claimed_until",
         )
         .bind(ts(now))
         .bind(ts(until))
         .bind(i64::from(limit))
-        .bind(skip)
+        .bind(suppliers)
+        .bind(sellers)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -177,8 +197,8 @@ impl OutboxStore for SqliteStore {
             == 1;
         sqlx::query(
             "INSERT INTO delivery_attempts (tenant_id, message_id, supplier_id, return_id, attempt_no, \
-             started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             started_at, duration_ms, delivered, outcome, status_code, response_excerpt, next_attempt_at, \
+             recipient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(message.tenant.as_str())
         .bind(message.message_id.to_string())
@@ -192,6 +212,7 @@ impl OutboxStore for SqliteStore {
         .bind(code)
         .bind(text)
         .bind(next.filter(|_| changed).map(ts))
+        .bind(message.recipient.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -251,7 +272,7 @@ impl OutboxStore for SqliteStore {
             "SELECT ",
             attempt_columns!(),
             " FROM delivery_attempts WHERE tenant_id = $1 AND supplier_id = $2 AND attempt_id > $3 \
-             ORDER BY attempt_id LIMIT $4"
+             AND recipient = 'supplier' ORDER BY attempt_id LIMIT $4"
         ))
         .bind(tenant.as_str())
         .bind(supplier.as_uuid().to_string())
@@ -285,6 +306,82 @@ impl OutboxStore for SqliteStore {
             )
         })
         .transpose()
+    }
+
+    async fn seller_event_backlog(&self) -> Result<Vec<TenantId>, StoreError> {
+        sqlx::query_scalar::<_, String>(
+            "SELECT c.tenant_id FROM seller_event_cursors c \
+             JOIN tenants t ON t.tenant_id = c.tenant_id WHERE t.last_event_seq > c.last_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|t| {
+            TenantId::parse(t)
+                .map_err(|e| StoreError::Corrupt(format!("seller_event_cursors.tenant_id: {e}")))
+        })
+        .collect()
+    }
+
+    async fn relay_seller_events(
+        &self,
+        tenant: &TenantId,
+        deliver: bool,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        // The write lock at once: one relay moves a cursor at a time.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(cursor) = sqlx::query_scalar::<_, i64>(
+            "SELECT last_seq FROM seller_event_cursors WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(0);
+        };
+        let events = sqlx::query(
+            "SELECT e.seq, e.return_id, e.detail, r.supplier_id FROM return_events e \
+             JOIN returns r ON r.tenant_id = e.tenant_id AND r.return_id = e.return_id \
+             WHERE e.tenant_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = events.last() else {
+            return Ok(0);
+        };
+        let last: i64 = last.try_get("seq")?;
+        if deliver {
+            let now = ts(stored_precision(now));
+            for event in &events {
+                sqlx::query(
+                    "INSERT INTO outbox (message_id, tenant_id, supplier_id, return_id, kind, payload, \
+                     created_at, available_at, recipient, event_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'seller', $8)",
+                )
+                .bind(Uuid::now_v7().to_string())
+                .bind(tenant.as_str())
+                .bind(event.try_get::<String, _>("supplier_id")?)
+                .bind(event.try_get::<String, _>("return_id")?)
+                .bind(SELLER_EVENT_KIND)
+                .bind(event.try_get::<Vec<u8>, _>("detail")?)
+                .bind(&now)
+                .bind(event.try_get::<i64, _>("seq")?)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query("UPDATE seller_event_cursors SET last_seq = $2 WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(events.len())
     }
 
     async fn outbox_signal(&self) -> Result<Box<dyn OutboxSignal>, StoreError> {

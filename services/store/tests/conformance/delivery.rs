@@ -6,8 +6,8 @@ use super::{at, with_tenant};
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_domain::supplier::Connector;
 use returnbridge_store::{
-    Applied, AttemptOutcome, AttemptReport, ClaimedMessage, Disposition, RESPONSE_EXCERPT_MAX,
-    Store,
+    Applied, AttemptOutcome, AttemptReport, ClaimSkip, ClaimedMessage, Disposition,
+    RESPONSE_EXCERPT_MAX, Store,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ fn report(outcome: AttemptOutcome, disposition: Disposition, secs: i64) -> Attem
 
 async fn claim(store: &Arc<dyn Store>, secs: i64) -> Vec<ClaimedMessage> {
     store
-        .claim_due(at(T0 + secs, 0), LEASE, 100, &[])
+        .claim_due(at(T0 + secs, 0), LEASE, 100, &ClaimSkip::default())
         .await
         .unwrap()
 }
@@ -81,7 +81,15 @@ pub(crate) async fn due_rows_are_claimed_oldest_first_once_and_not_before_they_a
     messages(&store, &other, other_supplier, 1).await;
     assert!(
         store
-            .claim_due(at(T0 + 3, 0), LEASE, 10, &[other_supplier])
+            .claim_due(
+                at(T0 + 3, 0),
+                LEASE,
+                10,
+                &ClaimSkip {
+                    suppliers: vec![other_supplier],
+                    sellers: vec![]
+                }
+            )
             .await
             .unwrap()
             .is_empty()
@@ -104,7 +112,7 @@ pub(crate) async fn two_claimers_never_get_the_same_row(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .claim_due(at(T0 + 100, 0), LEASE, 5, &[])
+                    .claim_due(at(T0 + 100, 0), LEASE, 5, &ClaimSkip::default())
                     .await
                     .unwrap()
             })
