@@ -2,14 +2,16 @@
 //! dispatcher delivers to it over a real socket, and it answers through SupplierCallbackService
 //! with a supplier key. SQLite, or PostgreSQL with TEST_DATABASE_URL.
 
+use returnbridge_core::clock::SystemClock;
 use returnbridge_domain::auth::Scope;
-use returnbridge_domain::ids::SupplierId;
+use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
 use returnbridge_gateway::webhook::sign;
 use returnbridge_proto::v1 as pb;
+use returnbridge_store::{AttemptOutcome, DeliveryAttempt};
 use returnbridge_tests::fixtures::{
     changed_mind, get_return, order, return_events, supplier_decides_terms, ts,
 };
-use returnbridge_tests::{Auth, TestApp, spawn_app};
+use returnbridge_tests::{Auth, FreshStore, TestApp, spawn_app, spawn_app_configured};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -132,10 +134,12 @@ impl Sim {
             .env("RETURNBRIDGE_SIM_WEBHOOK_SECRET", &world.secret)
             .env_remove("RETURNBRIDGE_CONFIG")
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
         let url = tokio::time::timeout(Duration::from_secs(15), out.next_line())
             .await
             .expect("supplier-sim prints its URL")
@@ -143,9 +147,25 @@ impl Sim {
             .expect("supplier-sim exited before printing its URL");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let kept = lines.clone();
+        // Its stderr (hints, errors) among the lines, marked, so a failure shows it too.
         let reader = tokio::spawn(async move {
-            while let Ok(Some(line)) = out.next_line().await {
-                kept.lock().unwrap().push(line);
+            let mut out_open = true;
+            let mut err_open = true;
+            while out_open || err_open {
+                let line = tokio::select! {
+                    line = out.next_line(), if out_open => line.ok().flatten().or_else(|| {
+                        out_open = false;
+                        None
+                    }),
+                    line = err.next_line(), if err_open => match line {
+                        Ok(Some(line)) => Some(format!("stderr: {line}")),
+                        _ => {
+                            err_open = false;
+                            None
+                        }
+                    },
+                };
+                kept.lock().unwrap().extend(line);
             }
         });
         Self {
@@ -174,7 +194,10 @@ impl Sim {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("supplier-sim printed no {start:?} line:\n{:#?}", self.lines());
+        panic!(
+            "supplier-sim printed no {start:?} line:\n{:#?}",
+            self.lines()
+        );
     }
 
     /// Waits for it to exit on its own: how, and everything it printed.
@@ -244,6 +267,43 @@ fn body(id: &str, return_id: &str, attempt: i32) -> Vec<u8> {
     .unwrap()
 }
 
+/// Waits (up to 15 s) for the gateway's first recorded attempt at `return_id`'s request.
+async fn first_attempt(app: &TestApp, return_id: &str) -> DeliveryAttempt {
+    let tenant = TenantId::parse("acme").unwrap();
+    let id = ReturnId::parse(return_id).unwrap();
+    for _ in 0..300 {
+        let attempts = app.store.attempts_for_return(&tenant, id).await.unwrap();
+        if let Some(first) = attempts.into_iter().next() {
+            return first;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no delivery attempt recorded for {return_id}");
+}
+
+/// A pending return delivered to a simulator started with `flags`: the gateway's first attempt,
+/// what the simulator printed, and the return afterwards.
+async fn deliver_once(app: &TestApp, flags: &[&str]) -> (DeliveryAttempt, Vec<String>, pb::Return) {
+    let world = World::new(app).await;
+    let sim = Sim::start(app, &world, flags).await;
+    world
+        .point_at(
+            app,
+            pb::supplier::Connector::Webhook(pb::WebhookConnector {
+                url: sim.url.clone(),
+            }),
+        )
+        .await;
+    let (return_id, _) = world.pending(app, "SO-5").await;
+    let attempt = first_attempt(app, &return_id).await;
+    // Longer than the simulator's delay: an answer it should not send would have come by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, lines) = sim.terminate().await;
+    assert!(status.success(), "{status}: {lines:#?}");
+    let r = get_return(app, &world.seller, &return_id).await;
+    (attempt, lines, r)
+}
+
 fn count(events: &[pb::ReturnEvent], kind: pb::ReturnEventType) -> usize {
     events
         .iter()
@@ -270,10 +330,7 @@ async fn a_webhook_supplier_approves_a_pending_return_and_the_seller_sees_it_aut
     let (status, lines) = sim.exit().await;
     assert!(status.success(), "{status}: {lines:#?}");
     let received = format!("received request {request_id} (attempt 1): authorization request");
-    assert!(
-        lines.iter().any(|l| l.starts_with(&received)),
-        "{lines:#?}"
-    );
+    assert!(lines.iter().any(|l| l.starts_with(&received)), "{lines:#?}");
     let answered = format!(
         "answered request {request_id} for return {return_id}: acknowledged, approved; \
          the return is AUTHORIZED"
@@ -347,7 +404,9 @@ async fn a_webhook_whose_signature_does_not_verify_is_refused_with_401() {
         .count();
     assert_eq!(refused, cases.len(), "{lines:#?}");
     assert!(
-        !lines.iter().any(|l| l.starts_with("received") || l.starts_with("answered")),
+        !lines
+            .iter()
+            .any(|l| l.starts_with("received") || l.starts_with("answered")),
         "{lines:#?}"
     );
     assert_eq!(lines.last().map(String::as_str), Some("stopping"));
@@ -401,7 +460,9 @@ async fn a_redelivered_webhook_id_is_acknowledged_and_not_answered_twice() {
 async fn a_supplier_inbox_rejects_a_pending_return_and_the_seller_sees_it_rejected() {
     let app = spawn_app().await;
     let world = World::new(&app).await;
-    let sim = Sim::start(&app, &world, &["--grpc", "--verdict", "reject", "--count", "1"]).await;
+    let flags = ["--grpc", "--verdict", "reject", "--count", "1", "--json"];
+    let sim = Sim::start(&app, &world, &flags).await;
+    assert!(!sim.url.ends_with("/webhooks"), "{}", sim.url);
     world
         .point_at(
             &app,
@@ -414,11 +475,24 @@ async fn a_supplier_inbox_rejects_a_pending_return_and_the_seller_sees_it_reject
 
     let (status, lines) = sim.exit().await;
     assert!(status.success(), "{status}: {lines:#?}");
-    let answered = format!(
-        "answered request {request_id} for return {return_id}: acknowledged, rejected; \
-         the return is REJECTED"
+    let logged: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| !l.starts_with("stderr: "))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let events: Vec<&str> = logged
+        .iter()
+        .map(|l| l["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["received", "answered", "done"], "{lines:#?}");
+    assert_eq!(
+        logged[0]["kind"],
+        "SUPPLIER_REQUEST_KIND_AUTHORIZATION_REQUEST"
     );
-    assert!(lines.contains(&answered), "{lines:#?}");
+    assert_eq!(logged[1]["request_id"], request_id.as_str());
+    assert_eq!(logged[1]["return_id"], return_id.as_str());
+    assert_eq!(logged[1]["verdict"], "SUPPLIER_VERDICT_REJECT");
+    assert_eq!(logged[1]["return_status"], "RETURN_STATUS_REJECTED");
     let r = get_return(&app, &world.seller, &return_id).await;
     assert_eq!(r.status, pb::ReturnStatus::Rejected as i32);
 }
@@ -441,4 +515,44 @@ async fn a_seller_key_is_refused_before_the_simulator_listens() {
     assert!(output.stdout.is_empty(), "it printed a URL nobody answers");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PermissionDenied"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_supplier_answers_500_and_leaves_the_request_to_the_retries() {
+    let app = spawn_app().await;
+    let (attempt, lines, r) = deliver_once(&app, &["--fail-rate", "1"]).await;
+    assert_eq!(attempt.outcome, AttemptOutcome::HttpStatus(500));
+    assert!(!attempt.delivered);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("failing it on purpose (--fail-rate)")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("answered")),
+        "{lines:#?}"
+    );
+    assert_eq!(r.status, pb::ReturnStatus::PendingSupplier as i32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_supplier_holds_the_delivery_until_the_gateway_gives_up() {
+    let app = spawn_app_configured(FreshStore::create().await, Arc::new(SystemClock), |s| {
+        s.gateway.attempt_timeout_ms = 300;
+    })
+    .await;
+    let (attempt, lines, r) = deliver_once(&app, &["--hang-rate", "1"]).await;
+    assert_eq!(attempt.outcome, AttemptOutcome::Timeout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("holding it without an answer (--hang-rate)")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("answered")),
+        "{lines:#?}"
+    );
+    assert_eq!(r.status, pb::ReturnStatus::PendingSupplier as i32);
 }

@@ -38,7 +38,11 @@ pub struct Answerer {
 
 impl Answerer {
     /// Connects to the server `args` names with the supplier key it holds.
-    pub async fn connect(args: &ClientArgs, delay: Duration, verdict: Verdict) -> anyhow::Result<Self> {
+    pub async fn connect(
+        args: &ClientArgs,
+        delay: Duration,
+        verdict: Verdict,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: SupplierCallbackServiceClient::new(connect(args, None).await?),
             delay,
@@ -56,15 +60,18 @@ impl Answerer {
             Ok(_) => Ok(()),
             Err(status) if status.code() == Code::NotFound => Ok(()),
             Err(status) => Err(explain(status)).context(
-                "supplier-sim answers with a supplier's callback key \
-                 (`returnbridge keys create --tenant SELLER --supplier SUPPLIER_ID` makes one), \
-                 in --api-key or RETURNBRIDGE_API_KEY",
+                "the server refused the key (supplier-sim answers with a supplier's callback key, \
+                 in --api-key or RETURNBRIDGE_API_KEY: \
+                 `returnbridge keys create --tenant SELLER --supplier SUPPLIER_ID` makes one)",
             ),
         }
     }
 
     /// Waits the delay, then acknowledges `request` and decides it when it asks for a decision.
-    pub async fn answer(&self, request: &pb::ReceiveReturnRequestRequest) -> Result<Answer, Status> {
+    pub async fn answer(
+        &self,
+        request: &pb::ReceiveReturnRequestRequest,
+    ) -> Result<Answer, Status> {
         tokio::time::sleep(self.delay).await;
         let id = &request.request_id;
         retrying(|| {

@@ -1,5 +1,5 @@
 //! One line on stdout per delivery the simulator receives and per answer it sends: for people by
-//! default, one JSON object per line with --json.
+//! default, one JSON object per line with --json (enums by their API names, as in proto3 JSON).
 
 use super::Verdict;
 use super::answer::Answer;
@@ -21,6 +21,13 @@ fn kind(request: &pb::ReceiveReturnRequestRequest) -> String {
         .unwrap_or("UNSPECIFIED")
         .to_ascii_lowercase()
         .replace('_', " ")
+}
+
+/// The kind as the API names it (`SUPPLIER_REQUEST_KIND_NOTICE`), for JSON lines.
+fn kind_name(request: &pb::ReceiveReturnRequestRequest) -> &'static str {
+    pb::SupplierRequestKind::try_from(request.kind)
+        .unwrap_or_default()
+        .as_str_name()
 }
 
 fn return_id(request: &pb::ReceiveReturnRequestRequest) -> &str {
@@ -68,7 +75,7 @@ impl Journal {
                 "event": "received",
                 "request_id": request.request_id,
                 "attempt": request.attempt,
-                "kind": kind(request),
+                "kind": kind_name(request),
                 "return_id": return_id(request),
                 "action": action,
             }),
@@ -128,8 +135,11 @@ impl Journal {
                 "event": "answered",
                 "request_id": request.request_id,
                 "return_id": return_id(request),
-                "verdict": verdict,
-                "return_status": status,
+                "verdict": answer.verdict.map(|v| match v {
+                    Verdict::Approve => pb::SupplierVerdict::Approve.as_str_name(),
+                    Verdict::Reject => pb::SupplierVerdict::Reject.as_str_name(),
+                }),
+                "return_status": answer.status.map(|s| s.as_str_name()),
             }),
         );
     }
@@ -163,9 +173,6 @@ impl Journal {
 
     /// A signal asked the simulator to stop.
     pub fn stopping(&self) {
-        self.line(
-            "stopping".into(),
-            json!({"event": "stopping"}),
-        );
+        self.line("stopping".into(), json!({"event": "stopping"}));
     }
 }

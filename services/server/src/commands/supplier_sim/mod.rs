@@ -11,8 +11,8 @@ mod supplier;
 mod webhook;
 
 use crate::cli::ClientArgs;
-use anyhow::Context;
 use answer::Answerer;
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use journal::Journal;
 use std::net::SocketAddr;
@@ -24,9 +24,14 @@ use tokio::sync::mpsc;
 
 /// Flags of `supplier-sim`.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("api_key", |a| a.help(
+        "The supplier's callback key (`returnbridge keys create --tenant SELLER --supplier ID` makes one)"
+    )),
+    mut_arg("json", |a| a.help("One JSON object per log line (after the URL line)")),
+)]
 pub struct SupplierSimArgs {
-    /// The server to answer on, the supplier's key (`keys create --tenant SELLER --supplier ID`
-    /// makes one) and --json for one JSON object per log line.
+    /// The server to answer on, with the supplier's key.
     #[command(flatten)]
     pub client: ClientArgs,
     /// Where to listen; port 0 lets the system choose. The first line printed is the URL to give the
@@ -194,7 +199,9 @@ fn parse_delay(raw: &str) -> Result<Duration, String> {
 fn parse_rate(raw: &str) -> Result<f64, String> {
     match raw.trim().parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("{raw:?} is not a fraction from 0 to 1 (0.2 is one in five)")),
+        _ => Err(format!(
+            "{raw:?} is not a fraction from 0 to 1 (0.2 is one in five)"
+        )),
     }
 }
 

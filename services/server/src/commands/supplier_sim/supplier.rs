@@ -7,8 +7,8 @@ use super::answer::Answerer;
 use super::journal::Journal;
 use returnbridge_proto::v1 as pb;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// What the transport answers the gateway.

@@ -86,10 +86,7 @@ impl Receiver {
     /// Verifies the delivery and hands its request to the supplier.
     async fn take(&self, request: Request<Incoming>) -> Result<Reception, (StatusCode, String)> {
         if request.method() != Method::POST {
-            return Err((
-                StatusCode::METHOD_NOT_ALLOWED,
-                "webhooks are POSTed".into(),
-            ));
+            return Err((StatusCode::METHOD_NOT_ALLOWED, "webhooks are POSTed".into()));
         }
         let header = |name: &str| {
             request
@@ -113,8 +110,8 @@ impl Receiver {
             .unwrap_or_default();
         verify(&self.secret, &id, &timestamp, &signatures, &body, now)
             .map_err(|why| (StatusCode::UNAUTHORIZED, why.to_owned()))?;
-        let forwarded = forwarded_request(&body)
-            .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e:#}")))?;
+        let forwarded =
+            forwarded_request(&body).map_err(|e| (StatusCode::BAD_REQUEST, format!("{e:#}")))?;
         if forwarded.request_id != id {
             return Err((
                 StatusCode::BAD_REQUEST,
@@ -187,14 +184,20 @@ mod tests {
     #[test]
     fn a_signature_the_secret_made_verifies() {
         let body = br#"{"data":{}}"#;
-        assert_eq!(verify(SECRET, "msg_1", "1800000000", &signed(body), body, NOW), Ok(()));
+        assert_eq!(
+            verify(SECRET, "msg_1", "1800000000", &signed(body), body, NOW),
+            Ok(())
+        );
     }
 
     #[test]
     fn one_matching_signature_of_several_is_enough() {
         let body = b"{}";
         let both = format!("v1,bm90IGl0 {}", signed(body));
-        assert_eq!(verify(SECRET, "msg_1", "1800000000", &both, body, NOW), Ok(()));
+        assert_eq!(
+            verify(SECRET, "msg_1", "1800000000", &both, body, NOW),
+            Ok(())
+        );
     }
 
     #[test]
