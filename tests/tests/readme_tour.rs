@@ -1,7 +1,10 @@
 //! The README's five-minute tour, run exactly as written: its first shell block is taken from
 //! README.md, `cargo run --release -q --` becomes this very executable acting as the `returnbridge`
 //! CLI, and bash runs it with `-euo pipefail` against a real server on a free port. A tour that stops
-//! working fails this test.
+//! working fails this test. The server runs the gateway role and may deliver to loopback, as the
+//! README tells people to start it, so the tour's supplier round trip goes through the dispatcher to
+//! `supplier-sim` and back through SupplierCallbackService; a round trip that does not complete
+//! fails the test too.
 //!
 //! Why this binary plays the CLI: the tests crate cannot name the `returnbridge` binary
 //! (`CARGO_BIN_EXE_*` is only set for a package's own binaries), and `target/debug/returnbridge`
@@ -10,7 +13,8 @@
 //! compiled code.
 
 use returnbridge_core::clock::SystemClock;
-use returnbridge_tests::{FreshStore, spawn_app_on};
+use returnbridge_server::config::Role;
+use returnbridge_tests::{FreshStore, spawn_app_configured};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,11 +93,16 @@ async fn tour(show: bool) {
 
     let fresh = FreshStore::create().await;
     let database_url = fresh.url.clone();
-    let app = spawn_app_on(fresh, Arc::new(SystemClock)).await;
+    // As the README starts it: every role, loopback deliveries allowed (RETURNBRIDGE_GATEWAY__...).
+    let app = spawn_app_configured(fresh, Arc::new(SystemClock), |settings| {
+        settings.server.role = Role::All;
+        settings.gateway.allow_private_destinations = true;
+    })
+    .await;
     let workdir = std::env::temp_dir().join(format!("returnbridge-tour-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&workdir).expect("work dir");
 
-    let run = tokio::process::Command::new("bash")
+    let bash = tokio::process::Command::new("bash")
         .args(["-euo", "pipefail", "-c", &script])
         .current_dir(&workdir)
         .env(AS_CLI, "1")
@@ -102,11 +111,23 @@ async fn tour(show: bool) {
         .env("RETURNBRIDGE_DATABASE__URL", &database_url)
         .env("RETURNBRIDGE_LOG__FILTER", "warn")
         .env_remove("RETURNBRIDGE_API_KEY")
+        .env_remove("RETURNBRIDGE_SIM_WEBHOOK_SECRET")
         .env_remove("RETURNBRIDGE_CONFIG")
+        // A group of its own, so the simulator the tour starts in the background goes with it
+        // whatever happens.
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(60), run)
-        .await
+        .spawn()
+        .expect("bash runs");
+    let group = bash.id().expect("bash's process id");
+    let output = tokio::time::timeout(Duration::from_secs(60), bash.wait_with_output()).await;
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{group}")])
+        .stderr(std::process::Stdio::null())
+        .status();
+    let output = output
         .expect("the tour finishes within a minute")
         .expect("bash runs");
     let _ = std::fs::remove_dir_all(&workdir);
@@ -133,5 +154,53 @@ async fn tour(show: bool) {
         !stdout.contains("5400 EUR"),
         "money printed in minor units:\n{stdout}"
     );
+    supplier_round_trip(&stdout);
     app.stop().await.expect("the server stops cleanly");
+}
+
+/// The tour's last steps: supplier-sim received the request and approved it, and the seller sees the
+/// return AUTHORIZED with the supplier's events in its trail.
+fn supplier_round_trip(stdout: &str) {
+    // The tour reads the simulator's URL and points the supplier at it.
+    assert!(
+        stdout.lines().any(|l| l.starts_with("connector:")
+            && l.contains("webhook http://127.0.0.1:")
+            && l.ends_with("/webhooks")),
+        "the supplier was not pointed at supplier-sim:\n{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("received request ") && l.contains("authorization request")),
+        "supplier-sim received no authorization request:\n{stdout}"
+    );
+    let answered = stdout
+        .lines()
+        .find(|l| l.starts_with("answered request "))
+        .unwrap_or_else(|| panic!("supplier-sim answered nothing:\n{stdout}"));
+    assert!(
+        answered.ends_with("acknowledged, approved; the return is AUTHORIZED"),
+        "{answered}\n{stdout}"
+    );
+    // What follows the simulator's log is `returns get` and `returns events` of that return.
+    let after = stdout
+        .split_once(answered)
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let status = after
+        .lines()
+        .find(|l| l.starts_with("status:"))
+        .unwrap_or_else(|| panic!("no `returns get` after the round trip:\n{stdout}"));
+    assert!(status.contains("AUTHORIZED"), "{status}\n{stdout}");
+    let trail = after.split_once(status).map(|(_, t)| t).unwrap_or_default();
+    for event in [
+        "SUPPLIER_REQUEST_DELIVERED",
+        "SUPPLIER_ACKNOWLEDGED",
+        "SUPPLIER_DECIDED",
+    ] {
+        assert!(
+            trail.lines().any(|l| l.contains(event)),
+            "no {event} in the trail:\n{stdout}"
+        );
+    }
 }

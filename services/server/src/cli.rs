@@ -6,6 +6,7 @@ use crate::commands::lifecycle::{
     AuthorizeArgs, EvidenceArgs, InspectArgs, ReceiveArgs, ResolveArgs, ShipArgs, Target,
 };
 use crate::commands::protojson::flags;
+use crate::commands::supplier_sim::SupplierSimArgs;
 use crate::config::Role;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -56,6 +57,9 @@ pub enum Command {
     /// API.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
+    /// Play a supplier on this machine: receive forwarded requests as webhooks (or SupplierInbox
+    /// calls with --grpc) and answer them through the server with the supplier's key.
+    SupplierSim(Box<SupplierSimArgs>),
 }
 
 /// `deliveries ...`

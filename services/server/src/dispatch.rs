@@ -71,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Settlement(args) => commands::liability::settlement(args).await,
         Command::Settings(command) => commands::contracts::settings(command).await,
         Command::Deliveries(command) => commands::deliveries::run(command).await,
+        Command::SupplierSim(args) => commands::supplier_sim::run(*args).await,
     }
 }
 
@@ -107,7 +108,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

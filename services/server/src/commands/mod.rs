@@ -9,4 +9,5 @@ pub mod lifecycle;
 pub mod output;
 pub mod protojson;
 pub mod returns;
+pub mod supplier_sim;
 pub mod suppliers;

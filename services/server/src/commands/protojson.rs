@@ -51,6 +51,21 @@ pub fn from_json<M: prost::Message + Default>(name: &str, text: &str) -> anyhow:
         .with_context(|| format!("converting the {name}"))
 }
 
+/// Reads the API message `name` from proto3 JSON another program wrote (the gateway's webhook
+/// bodies): fields this build does not know are skipped, as proto3 JSON readers do for a newer
+/// writer.
+pub fn from_foreign_json<M: prost::Message + Default>(
+    name: &str,
+    value: &serde_json::Value,
+) -> anyhow::Result<M> {
+    let options = prost_reflect::DeserializeOptions::new().deny_unknown_fields(false);
+    let dynamic = DynamicMessage::deserialize_with_options(message(name)?, value, &options)
+        .map_err(|e| anyhow::anyhow!("not a returnbridge.v1.{name} in proto3 JSON: {e}"))?;
+    dynamic
+        .transcode_to::<M>()
+        .with_context(|| format!("converting the {name}"))
+}
+
 /// The text of `--from-json FILE`, or of stdin for `-`.
 pub fn read_source(path: &str) -> anyhow::Result<String> {
     if path == "-" {
