@@ -4,7 +4,8 @@
 //! (`destination.rs`); DeliveryService, where sellers read the attempts and redeliver
 //! (`deliveries.rs`); and the endpoint suppliers answer on (SupplierCallbackService,
 //! `callbacks.rs`), a thin adapter over `returnbridge-core` like the seller api beside it:
-//! authenticate, convert, call, convert; the SLA clock (`sla_clock.rs`).
+//! authenticate, convert, call, convert; the same five operations over HTTP/1.1 + JSON
+//! (`json_callbacks/`), calling those handlers; the SLA clock (`sla_clock.rs`).
 
 // A failure is an error the caller sees, never a panic in the server.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -15,6 +16,7 @@ pub mod deliveries;
 pub mod destination;
 pub mod dispatcher;
 pub mod grpc_connector;
+pub mod json_callbacks;
 pub mod retry;
 pub mod sla_clock;
 pub mod stack;
