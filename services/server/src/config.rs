@@ -440,7 +440,7 @@ mod tests {
             jail.set_env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "");
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.gateway.callback_addr(), Ok(None));
-            jail.set_env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "50052");
+            jail.set_env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "localhost:50052");
             let err = Settings::load(None).unwrap_err().to_string();
             assert!(err.contains("gateway.callback_listen"), "{err}");
             Ok(())
