@@ -1,6 +1,7 @@
 //! The black-box harness: [`spawn_app`] starts the real server on `127.0.0.1:0` over a fresh store
 //! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and hands out generated clients;
-//! [`fixtures`] builds suppliers, contracts and orders.
+//! [`fixtures`] builds suppliers, contracts and orders; [`http_json`] is a plain HTTP client for the
+//! JSON callback endpoint.
 
 pub mod fixtures;
 pub mod http_json;
