@@ -1,8 +1,10 @@
 //! The black-box harness: [`spawn_app`] starts the real server on `127.0.0.1:0` over a fresh store
 //! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and hands out generated clients;
-//! [`fixtures`] builds suppliers, contracts and orders.
+//! [`fixtures`] builds suppliers, contracts and orders; [`http_json`] is a plain HTTP client for the
+//! JSON callback endpoint.
 
 pub mod fixtures;
+pub mod http_json;
 pub mod supplier_mock;
 pub mod webhooks;
 
@@ -31,6 +33,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// Where it serves `GET /metrics` (`telemetry.metrics_listen` is port 0 in tests).
     pub metrics_addr: SocketAddr,
+    /// Where it serves suppliers' JSON callbacks (`gateway.callback_listen` is port 0 in tests).
+    pub callbacks_addr: SocketAddr,
     /// A connected channel.
     pub channel: Channel,
     /// The store underneath, for arranging state the API cannot (keys) and for checking effects.
@@ -193,6 +197,7 @@ pub async fn spawn_app_configured(
     // race them once a manual clock has been moved past a deadline.
     settings.server.expiry_sweep_secs = 24 * 3600;
     settings.telemetry.metrics_listen = "127.0.0.1:0".into();
+    settings.gateway.callback_listen = "127.0.0.1:0".into();
     // Mock suppliers listen on loopback; a test of the guard turns this off again.
     settings.gateway.allow_private_destinations = true;
     settings.gateway.poll_interval_ms = 100;
@@ -214,6 +219,16 @@ pub async fn spawn_app_configured(
     .await
     .expect("bind metrics");
     let metrics_addr = metrics_listener.local_addr().expect("metrics addr");
+    let callbacks_listener = tokio::net::TcpListener::bind(
+        settings
+            .gateway
+            .callback_addr()
+            .expect("callback address")
+            .expect("callbacks on"),
+    )
+    .await
+    .expect("bind callbacks");
+    let callbacks_addr = callbacks_listener.local_addr().expect("callbacks addr");
     let (stop, stopped) = oneshot::channel::<()>();
     let server_store = store.clone();
     let server_clock = clock.clone();
@@ -221,6 +236,7 @@ pub async fn spawn_app_configured(
         let listeners = returnbridge_server::Listeners {
             grpc: listener,
             metrics: Some(metrics_listener),
+            callbacks: Some(callbacks_listener),
         };
         returnbridge_server::run_with(&settings, server_store, server_clock, listeners, async {
             let _ = stopped.await;
@@ -235,6 +251,7 @@ pub async fn spawn_app_configured(
     TestApp {
         addr,
         metrics_addr,
+        callbacks_addr,
         channel,
         clock,
         store,

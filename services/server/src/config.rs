@@ -69,6 +69,10 @@ pub struct GatewaySettings {
     /// How long a claim holds its outbox rows, in seconds: past it, a row whose dispatcher died is
     /// delivered by another. Longer than an attempt, so a live dispatcher's rows are never taken.
     pub lease_secs: u64,
+    /// Where suppliers' JSON callbacks (HTTP/1.1) are served, `host:port`; empty turns the endpoint
+    /// off. A listener of its own rather than the gRPC port: see `returnbridge_gateway::json_callbacks`.
+    /// Loopback by default: expose it deliberately.
+    pub callback_listen: String,
 }
 
 impl GatewaySettings {
@@ -96,6 +100,21 @@ impl GatewaySettings {
             lease: Duration::from_secs(self.lease_secs),
             ..defaults
         }
+    }
+
+    /// The JSON callback endpoint's address, or `None` when it is off; an address that does not
+    /// parse is an error naming the key.
+    pub fn callback_addr(&self) -> Result<Option<SocketAddr>, String> {
+        let raw = self.callback_listen.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse().map(Some).map_err(|_| {
+            format!(
+                "gateway.callback_listen must be an address like 127.0.0.1:50052, or empty to turn \
+                 the JSON callback endpoint off (got {raw:?})"
+            )
+        })
     }
 }
 
@@ -234,6 +253,7 @@ impl Default for Settings {
                 concurrency_per_supplier: 16,
                 retry_schedule_secs: vec![5, 300, 1800, 7200, 18_000, 36_000, 36_000],
                 lease_secs: 300,
+                callback_listen: "127.0.0.1:50052".into(),
             },
         }
     }
@@ -337,6 +357,7 @@ impl Settings {
             .map(|(key, _, rule)| format!("{key} must be {rule}"))
             .collect();
         problems.extend(self.telemetry.metrics_addr().err());
+        problems.extend(self.gateway.callback_addr().err());
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -404,6 +425,24 @@ mod tests {
             jail.set_env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "localhost");
             let err = Settings::load(None).unwrap_err().to_string();
             assert!(err.contains("telemetry.metrics_listen"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn json_callbacks_default_to_loopback_and_an_empty_address_turns_them_off() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                s.gateway.callback_addr(),
+                Ok(Some(SocketAddr::from(([127, 0, 0, 1], 50052))))
+            );
+            jail.set_env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.gateway.callback_addr(), Ok(None));
+            jail.set_env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "localhost:50052");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("gateway.callback_listen"), "{err}");
             Ok(())
         });
     }

@@ -10,6 +10,7 @@ use returnbridge_api::{ApiContext, ContractApi, LiabilityApi, ReturnApi, SlaApi}
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::purge_idempotency_records;
 use returnbridge_gateway::deliveries::DeliveryApi;
+use returnbridge_gateway::json_callbacks::JsonCallbacks;
 use returnbridge_gateway::{SellerEventRelay, SlaClock, SupplierCallbacks};
 use returnbridge_proto::v1::contract_service_server::ContractServiceServer;
 use returnbridge_proto::v1::delivery_service_server::DeliveryServiceServer;
@@ -33,10 +34,13 @@ pub struct Listeners {
     pub grpc: TcpListener,
     /// The admin listener serving `GET /metrics`; `None` turns the endpoint off.
     pub metrics: Option<TcpListener>,
+    /// Suppliers' JSON callbacks (the gateway role); `None` turns the endpoint off.
+    pub callbacks: Option<TcpListener>,
 }
 
-/// Runs the server on `listener`, with the metrics endpoint on `telemetry.metrics_listen` (bound
-/// here), until `shutdown` resolves; see [`run_with`].
+/// Runs the server on `listener`, with the metrics endpoint on `telemetry.metrics_listen` and, for
+/// the gateway role, the JSON callbacks on `gateway.callback_listen` (both bound here), until
+/// `shutdown` resolves; see [`run_with`].
 pub async fn run(
     settings: &Settings,
     store: Arc<dyn Store>,
@@ -56,9 +60,20 @@ pub async fn run(
         })?),
         None => None,
     };
+    let callbacks = match settings.gateway.callback_addr().map_err(anyhow::Error::msg)? {
+        Some(addr) if settings.server.role.runs_gateway() => {
+            Some(TcpListener::bind(addr).await.with_context(|| {
+                format!(
+                    "listening for JSON callbacks on {addr} (gateway.callback_listen; empty turns it off)"
+                )
+            })?)
+        }
+        _ => None,
+    };
     let listeners = Listeners {
         grpc: listener,
         metrics,
+        callbacks,
     };
     run_with(settings, store, clock, listeners, shutdown).await
 }
@@ -95,6 +110,16 @@ pub async fn run_with(
     let gate = DatabaseGate::default();
     let api = role.runs_api();
     let gateway = role.runs_gateway();
+    // One set of handlers for both of the suppliers' transports: gRPC here, JSON below.
+    let callbacks = gateway.then(|| {
+        SupplierCallbacks::new(
+            ctx.auth.clone(),
+            ctx.returns.clone(),
+            ctx.store.clone(),
+            ctx.clock.clone(),
+            ctx.events.clone(),
+        )
+    });
     let router = Server::builder()
         // A call that runs longer than this is cut off; clients' own grpc-timeout applies when shorter.
         .timeout(Duration::from_secs(settings.server.request_timeout_secs))
@@ -129,18 +154,17 @@ pub async fn run_with(
             let deliveries = DeliveryApi::new(ctx.auth.clone(), store.clone(), ctx.clock.clone());
             DeliveryServiceServer::with_interceptor(deliveries, gate.clone())
         }))
-        .add_optional_service(gateway.then(|| {
-            let callbacks = SupplierCallbacks::new(
-                ctx.auth.clone(),
-                ctx.returns.clone(),
-                ctx.store.clone(),
-                ctx.clock.clone(),
-                ctx.events.clone(),
-            );
-            SupplierCallbackServiceServer::with_interceptor(callbacks, gate.clone())
-        }));
+        .add_optional_service(
+            callbacks
+                .clone()
+                .map(|c| SupplierCallbackServiceServer::with_interceptor(c, gate.clone())),
+        );
 
     let background = ctx.background.clone();
+    let json_callbacks = callbacks.map(|c| {
+        let timeout = Duration::from_secs(settings.server.request_timeout_secs);
+        JsonCallbacks::new(c, gate.clone(), timeout)
+    });
     let readiness = Arc::new(Readiness::new(
         store.clone(),
         health.clone(),
@@ -230,6 +254,13 @@ pub async fn run_with(
             .context("reading the metrics listener's address")?;
         tracing::info!(%addr, "metrics at http://{addr}/metrics");
         crate::metrics_endpoint::spawn(metrics, ctx.metrics.clone(), &background);
+    }
+    if let (Some(endpoint), Some(json_listener)) = (json_callbacks, listeners.callbacks) {
+        let addr = json_listener
+            .local_addr()
+            .context("reading the JSON callback listener's address")?;
+        tracing::info!(%addr, "JSON callbacks at http://{addr}/v1/supplier/");
+        endpoint.spawn(json_listener, &background);
     }
     let addr = listener
         .local_addr()

@@ -122,8 +122,9 @@ impl App {
         settings.database.url = fresh.url.clone();
         settings.database.max_connections = args.pool_size;
         settings.server.listen = "127.0.0.1:0".parse()?;
-        // Off: several benchmark servers may run at once, and nothing scrapes them.
+        // Off: several benchmark servers may run at once, and nothing scrapes or calls them.
         settings.telemetry.metrics_listen = String::new();
+        settings.gateway.callback_listen = String::new();
         let store = returnbridge_server::open_migrated_store(&settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.server.listen).await?;
         let addr = listener.local_addr()?;

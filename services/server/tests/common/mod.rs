@@ -26,14 +26,15 @@ pub fn create_key(url: &str, tenant: &str) -> String {
     String::from_utf8(created.stdout).unwrap().trim().to_owned()
 }
 
-/// `serve --listen 127.0.0.1:0` with `args` and `env`, JSON logs and the metrics endpoint on a free
-/// port: the process, and the `host:port` it listens on, read from its log.
+/// `serve --listen 127.0.0.1:0` with `args` and `env`, JSON logs and the metrics and JSON callback
+/// endpoints on free ports: the process, and the `host:port` it listens on, read from its log.
 pub fn serve(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut child = binary()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env("RETURNBRIDGE_LOG__FORMAT", "json")
         .env("RETURNBRIDGE_TELEMETRY__METRICS_LISTEN", "127.0.0.1:0")
+        .env("RETURNBRIDGE_GATEWAY__CALLBACK_LISTEN", "127.0.0.1:0")
         .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
