@@ -427,6 +427,7 @@ impl Dispatcher {
         let target = DeliveryTarget {
             connector: Connector::Webhook { url },
             webhook_secret: secret,
+            retiring_secret: None,
         };
         Ok((target, Payload::SellerEvent(Box::new(event))))
     }

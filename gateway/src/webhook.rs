@@ -71,7 +71,7 @@ impl WebhookConnector {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let id = attempt.message_id.to_string();
-        let signature = match sign(&attempt.target.webhook_secret, &id, timestamp, &body) {
+        let signature = match signatures(attempt, &id, timestamp, &body) {
             Ok(s) => s,
             Err(e) => return Answer::failed(AttemptOutcome::ConnectError, e),
         };
@@ -265,6 +265,18 @@ fn proto_json(name: &str, message: &impl Message) -> Result<serde_json::Value, S
         .map_err(|e| format!("the {name} as JSON: {e}"))
 }
 
+/// The `webhook-signature` value: the current secret's signature and, while a rotated-out secret
+/// still signs (by the server's clock), its signature too, space-separated.
+fn signatures(attempt: &Attempt, id: &str, timestamp: u64, body: &[u8]) -> Result<String, String> {
+    let current = sign(&attempt.target.webhook_secret, id, timestamp, body)?;
+    match &attempt.target.retiring_secret {
+        Some((old, until)) if attempt.sent_at < *until => {
+            Ok(format!("{current} {}", sign(old, id, timestamp, body)?))
+        }
+        _ => Ok(current),
+    }
+}
+
 /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the base64 part of a `whsec_` secret.
 pub fn sign(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> Result<String, String> {
     let key = STANDARD
@@ -336,6 +348,7 @@ mod tests {
                         .unwrap(),
                 },
                 webhook_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                retiring_secret: None,
             },
             sent_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         };

@@ -429,3 +429,41 @@ async fn a_request_whose_retries_ran_out_is_listed_and_redelivered_under_the_sam
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_signs_beside_the_new_one_for_a_day_then_stops() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = returnbridge_tests::spawn_app_with_clock(clock.clone()).await;
+    let mock = MockSupplier::accepting().await;
+    let (key, supplier, old) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    let rotated = app
+        .contracts(Auth::key(&key))
+        .update_supplier(pb::UpdateSupplierRequest {
+            supplier: Some(pb::Supplier {
+                supplier_id: supplier.clone(),
+                ..Default::default()
+            }),
+            update_mask: None,
+            expected_version: 0,
+            rotate_webhook_secret: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let new = rotated.webhook_signing_secret;
+    assert!(new.starts_with("whsec_") && new != old, "{new}");
+    assert_eq!(rotated.supplier.unwrap().version, 2);
+
+    authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+    let during = mock.wait_for(1).await.remove(0);
+    assert_eq!(during.header("webhook-signature").split(' ').count(), 2);
+    verified(&during, &new);
+    verified(&during, &old);
+
+    clock.advance(chrono::Duration::hours(25));
+    authorize(&app, &key, changed_mind(&supplier, "ORDER-2")).await;
+    let after = mock.wait_for(2).await.remove(1);
+    assert_eq!(after.header("webhook-signature").split(' ').count(), 1);
+    verified(&after, &new);
+    app.stop().await.unwrap();
+}

@@ -49,6 +49,7 @@ fn update(
             paths: paths.iter().map(|p| p.to_string()).collect(),
         }),
         expected_version,
+        rotate_webhook_secret: false,
     }
 }
 

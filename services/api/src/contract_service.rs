@@ -13,7 +13,12 @@ use returnbridge_domain::supplier::Supplier;
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::contract_service_server::ContractService;
+use returnbridge_store::SecretRotation;
 use tonic::{Request, Response, Status};
+
+/// How long a rotated-out webhook secret keeps signing beside the new one: a day for the supplier
+/// to deploy the new secret without a delivery it cannot verify.
+const ROTATED_SECRET_SIGNS_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// The ContractService handlers.
 #[derive(Clone)]
@@ -150,8 +155,17 @@ impl ContractService for ContractApi {
         )?;
         let req = request.into_inner();
         let (id, changes) = supplier_changes(&req).map_err(ApiError::from)?;
+        let now = self.ctx.clock.now();
+        let secret = req
+            .rotate_webhook_secret
+            .then(returnbridge_core::auth::generate_webhook_secret);
+        let rotation = secret.as_deref().map(|secret| SecretRotation {
+            secret,
+            old_signs_until: now + ROTATED_SECRET_SIGNS_FOR,
+        });
         let render = |s: &Supplier| pb::UpdateSupplierResponse {
             supplier: Some(to_proto(s)),
+            webhook_signing_secret: secret.clone().unwrap_or_default(),
         };
         let encode = keep(&render);
         let applied = self
@@ -161,7 +175,8 @@ impl ContractService for ContractApi {
                 &caller.tenant,
                 id,
                 changes,
-                self.ctx.clock.now(),
+                rotation,
+                now,
                 idempotency.claim(&encode),
             )
             .await

@@ -99,10 +99,11 @@ pub fn supplier_changes(
         .as_ref()
         .map(|m| m.paths.as_slice())
         .unwrap_or_default();
-    if paths.is_empty() {
+    if paths.is_empty() && !req.rotate_webhook_secret {
         v.add(
             "update_mask",
-            "list the fields to change: display_name, webhook, grpc, backup_supplier_id",
+            "list the fields to change (display_name, webhook, grpc, backup_supplier_id), or set \
+             rotate_webhook_secret",
         );
     }
     for (i, path) in paths.iter().enumerate() {

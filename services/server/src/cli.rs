@@ -282,6 +282,10 @@ pub enum SuppliersCommand {
         /// Remove the backup supplier.
         #[arg(long)]
         no_backup: bool,
+        /// Issue a new webhook signing secret (printed once); the old one keeps signing beside it
+        /// for 24 hours.
+        #[arg(long)]
+        rotate_webhook_secret: bool,
         /// Refuse the change if the supplier's version is no longer this one.
         #[arg(long)]
         expected_version: Option<i64>,

@@ -88,6 +88,7 @@ impl World {
                     paths: vec![path.into()],
                 }),
                 expected_version: 0,
+                rotate_webhook_secret: false,
             })
             .await
             .unwrap();

@@ -93,6 +93,16 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A supplier's new webhook signing secret; the old one keeps signing beside it until
+/// `old_signs_until`.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretRotation<'a> {
+    /// The new `whsec_` secret.
+    pub secret: &'a str,
+    /// Until when deliveries carry the old secret's signature too.
+    pub old_signs_until: DateTime<Utc>,
+}
+
 /// A mutating call's idempotency key, checked and recorded in the same transaction as its effect, so
 /// a retry can never apply the effect twice nor lose the recorded answer.
 pub struct IdempotencyClaim<'a, T> {
@@ -182,13 +192,15 @@ pub trait Store:
         limit: u32,
     ) -> Result<Vec<Supplier>, StoreError>;
 
-    /// Applies changes to a supplier under a row lock; NOT_FOUND, INVALID_ARGUMENT (unknown backup)
-    /// and version conflicts come back as [`StoreError::Domain`].
+    /// Applies changes to a supplier under a row lock, and a secret rotation if one is asked;
+    /// NOT_FOUND, INVALID_ARGUMENT (unknown backup) and version conflicts come back as
+    /// [`StoreError::Domain`].
     async fn update_supplier(
         &self,
         tenant: &TenantId,
         id: SupplierId,
         changes: SupplierChanges,
+        rotation: Option<SecretRotation<'_>>,
         now: DateTime<Utc>,
         idempotency: Option<IdempotencyClaim<'_, Supplier>>,
     ) -> Result<Applied<Supplier>, StoreError>;

@@ -207,6 +207,8 @@ pub struct DeliveryTarget {
     pub connector: Connector,
     /// The supplier's `whsec_` signing secret.
     pub webhook_secret: String,
+    /// A rotated-out secret that still signs beside the current one, and until when.
+    pub retiring_secret: Option<(String, DateTime<Utc>)>,
 }
 
 /// Waits for commits that add outbox rows: an in-process signal on SQLite, `LISTEN` on
@@ -327,6 +329,7 @@ pub(crate) fn target(
     kind: &str,
     url: &str,
     webhook_secret: String,
+    retiring_secret: Option<(String, DateTime<Utc>)>,
 ) -> Result<DeliveryTarget, StoreError> {
     let url = EndpointUrl::parse(url)
         .map_err(|e| StoreError::Corrupt(format!("suppliers.connector_url: {e}")))?;
@@ -342,6 +345,7 @@ pub(crate) fn target(
     Ok(DeliveryTarget {
         connector,
         webhook_secret,
+        retiring_secret,
     })
 }
 

@@ -386,7 +386,7 @@ async fn another_tenants_supplier_is_not_found(store: Arc<dyn Store>) {
             .is_empty()
     );
     let update = store
-        .update_supplier(&globex, s.id, SupplierChanges::default(), Utc::now(), None)
+        .update_supplier(&globex, s.id, SupplierChanges::default(), None, Utc::now(), None)
         .await;
     assert!(matches!(
         update,
@@ -434,7 +434,7 @@ async fn an_unknown_backup_is_invalid_and_creates_nothing(store: Arc<dyn Store>)
     };
     assert_invalid_backup(
         store
-            .update_supplier(&acme, existing.id, changes, Utc::now(), None)
+            .update_supplier(&acme, existing.id, changes, None, Utc::now(), None)
             .await,
     );
     assert_eq!(
@@ -456,7 +456,7 @@ async fn updates_apply_changes_and_bump_the_version(store: Arc<dyn Store>) {
         expected_version: Some(1),
     };
     let Applied::New(updated) = store
-        .update_supplier(&acme, main.id, changes, Utc::now(), None)
+        .update_supplier(&acme, main.id, changes, None, Utc::now(), None)
         .await
         .unwrap()
     else {
@@ -474,7 +474,7 @@ async fn updates_apply_changes_and_bump_the_version(store: Arc<dyn Store>) {
         ..Default::default()
     };
     let Applied::New(cleared) = store
-        .update_supplier(&acme, main.id, clear, Utc::now(), None)
+        .update_supplier(&acme, main.id, clear, None, Utc::now(), None)
         .await
         .unwrap()
     else {
@@ -492,7 +492,7 @@ async fn a_stale_expected_version_is_a_conflict_and_changes_nothing(store: Arc<d
         ..Default::default()
     };
     let err = store
-        .update_supplier(&acme, s.id, changes, Utc::now(), None)
+        .update_supplier(&acme, s.id, changes, None, Utc::now(), None)
         .await;
     assert!(matches!(
         err,

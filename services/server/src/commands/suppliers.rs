@@ -149,6 +149,7 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
             grpc_endpoint,
             backup,
             no_backup,
+            rotate_webhook_secret,
             expected_version,
         } => {
             let mut paths = Vec::new();
@@ -176,6 +177,7 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                     }),
                     update_mask: Some(prost_types::FieldMask { paths }),
                     expected_version: expected_version.unwrap_or(0),
+                    rotate_webhook_secret,
                 })
                 .await
                 .map_err(explain)?
@@ -185,6 +187,12 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
             }
             if let Some(s) = &updated.supplier {
                 print(s);
+            }
+            if !updated.webhook_signing_secret.is_empty() {
+                println!(
+                    "webhook_signing_secret: {} (shown once; the old secret signs beside it for 24 hours)",
+                    updated.webhook_signing_secret
+                );
             }
         }
     }

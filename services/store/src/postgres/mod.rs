@@ -11,7 +11,10 @@ pub use scratch::ScratchDatabase;
 
 use crate::probe::{ProbeConnection, schema_current};
 use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
-use crate::{ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, Store, StoreError, StoreOptions};
+use crate::{
+    ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, SecretRotation, Store, StoreError,
+    StoreOptions,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::DomainError;
@@ -374,6 +377,7 @@ impl Store for PgStore {
         tenant: &TenantId,
         id: SupplierId,
         changes: SupplierChanges,
+        rotation: Option<SecretRotation<'_>>,
         now: DateTime<Utc>,
         idempotency: Option<IdempotencyClaim<'_, Supplier>>,
     ) -> Result<Applied<Supplier>, StoreError> {
@@ -407,7 +411,11 @@ impl Store for PgStore {
         let (kind, url) = connector_columns(&next.connector);
         sqlx::query(
             "UPDATE suppliers SET display_name = $3, connector_kind = $4, connector_url = $5, \
-             backup_supplier_id = $6, version = $7, updated_at = $8 WHERE tenant_id = $1 AND supplier_id = $2",
+             backup_supplier_id = $6, version = $7, updated_at = $8, \
+             previous_webhook_secret = CASE WHEN $9::TEXT IS NULL THEN previous_webhook_secret ELSE webhook_secret END, \
+             previous_secret_until = CASE WHEN $9::TEXT IS NULL THEN previous_secret_until ELSE $10 END, \
+             webhook_secret = COALESCE($9, webhook_secret) \
+             WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
         .bind(id.as_uuid())
@@ -417,6 +425,8 @@ impl Store for PgStore {
         .bind(next.backup.map(|b| b.as_uuid()))
         .bind(next.version)
         .bind(next.updated_at)
+                .bind(rotation.map(|r| r.secret))
+        .bind(rotation.map(|r| stored_precision(r.old_signs_until)))
         .execute(&mut *tx)
         .await?;
         record_answer(&mut tx, tenant, idempotency.as_ref(), &next).await?;

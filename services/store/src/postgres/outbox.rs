@@ -280,7 +280,8 @@ impl OutboxStore for PgStore {
         supplier: SupplierId,
     ) -> Result<Option<DeliveryTarget>, StoreError> {
         let row = sqlx::query(
-            "SELECT connector_kind, connector_url, webhook_secret FROM suppliers \
+            "SELECT connector_kind, connector_url, webhook_secret, previous_webhook_secret, \
+             previous_secret_until FROM suppliers \
              WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
@@ -292,6 +293,8 @@ impl OutboxStore for PgStore {
                 &row.try_get::<String, _>("connector_kind")?,
                 &row.try_get::<String, _>("connector_url")?,
                 row.try_get("webhook_secret")?,
+                row.try_get::<Option<String>, _>("previous_webhook_secret")?
+                    .zip(row.try_get("previous_secret_until")?),
             )
         })
         .transpose()
