@@ -84,6 +84,8 @@ impl LaneKey {
 struct Lane {
     stack: SupplierStack,
     held: Arc<AtomicUsize>,
+    /// The rate limit the stack was built with (the supplier's delivery policy).
+    per_second: Option<u32>,
 }
 
 /// Counts a held row off its lane when its delivery ends, however it ends.
@@ -223,7 +225,8 @@ impl Dispatcher {
             .await?;
         let n = claimed.len();
         for message in claimed {
-            let lane = self.lane(LaneKey::of(&message));
+            let key = LaneKey::of(&message);
+            let lane = self.lane(key.clone());
             lane.held.fetch_add(1, Ordering::SeqCst);
             let held = Held(lane.held.clone());
             let dispatcher = self.clone();
@@ -231,7 +234,7 @@ impl Dispatcher {
             background.spawn(async move {
                 let _held = held;
                 tokio::select! {
-                    () = dispatcher.deliver(message, lane.stack) => {}
+                    () = dispatcher.deliver(message, key) => {}
                     // Not recorded: the lease runs out and the row is claimed again.
                     () = jobs.stopping() => {}
                 }
@@ -262,21 +265,44 @@ impl Dispatcher {
             .unwrap_or_else(|e| e.into_inner())
             .entry(key)
             .or_insert_with(|| Lane {
-                stack: SupplierStack::new(self.settings.stack, self.connectors.clone()),
+                stack: SupplierStack::new(self.settings.stack, None, self.connectors.clone()),
                 held: Arc::new(AtomicUsize::new(0)),
+                per_second: None,
             })
             .clone()
     }
 
+    /// The lane's stack, rebuilt first when the supplier's rate limit is no longer the one it was
+    /// built with (a policy change starts a fresh breaker too, which only errs towards trying).
+    fn stack(&self, key: LaneKey, per_second: Option<u32>) -> SupplierStack {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let lane = lanes.entry(key).or_insert_with(|| Lane {
+            stack: SupplierStack::new(self.settings.stack, per_second, self.connectors.clone()),
+            held: Arc::new(AtomicUsize::new(0)),
+            per_second,
+        });
+        if lane.per_second != per_second {
+            lane.stack =
+                SupplierStack::new(self.settings.stack, per_second, self.connectors.clone());
+            lane.per_second = per_second;
+        }
+        lane.stack.clone()
+    }
+
     /// One attempt of one row, recorded.
-    async fn deliver(&self, message: ClaimedMessage, stack: SupplierStack) {
+    async fn deliver(&self, message: ClaimedMessage, lane: LaneKey) {
         let started_at = self.clock.now();
         let started = Instant::now();
-        let answer = match self.attempt(&message, started_at).await {
-            Ok(attempt) => match stack.service.oneshot(attempt).await {
-                Ok(answer) => answer,
-                Err(never) => match never {},
-            },
+        let (answer, schedule) = match self.attempt(&message, started_at).await {
+            Ok(attempt) => {
+                let policy = &attempt.target.policy;
+                let schedule = policy.retry_delays.clone().map(RetrySchedule::new);
+                let stack = self.stack(lane, policy.max_per_second);
+                match stack.service.oneshot(attempt).await {
+                    Ok(answer) => (answer, schedule),
+                    Err(never) => match never {},
+                }
+            }
             // Nothing to send it with: retrying cannot help.
             Err(why) => {
                 tracing::error!(message_id = %message.message_id, %why, "undeliverable outbox row");
@@ -291,7 +317,11 @@ impl Dispatcher {
                 return;
             }
         };
-        let disposition = self.disposition(&message, &answer);
+        let disposition = self.disposition(
+            &message,
+            &answer,
+            schedule.as_ref().unwrap_or(&self.settings.schedule),
+        );
         match disposition {
             Disposition::Delivered => tracing::info!(
                 message_id = %message.message_id, supplier = %message.supplier,
@@ -428,12 +458,19 @@ impl Dispatcher {
             connector: Connector::Webhook { url },
             webhook_secret: secret,
             retiring_secret: None,
+            policy: Default::default(),
         };
         Ok((target, Payload::SellerEvent(Box::new(event))))
     }
 
-    /// What happens to the row after `answer`.
-    fn disposition(&self, message: &ClaimedMessage, answer: &Answer) -> Disposition {
+    /// What happens to the row after `answer`, retried on `schedule` (the supplier's own, or the
+    /// gateway's).
+    fn disposition(
+        &self,
+        message: &ClaimedMessage,
+        answer: &Answer,
+        schedule: &RetrySchedule,
+    ) -> Disposition {
         let now = self.clock.now();
         if answer.delivered {
             return Disposition::Delivered;
@@ -447,12 +484,7 @@ impl Dispatcher {
         let failures =
             u32::try_from(message.attempts_since_redelivery.saturating_add(1)).unwrap_or(1);
         let jitter = rand::random::<f64>() * 2.0 - 1.0;
-        match self.settings.schedule.next_delay(
-            failures,
-            answer.failure_kind(),
-            answer.retry_after,
-            jitter,
-        ) {
+        match schedule.next_delay(failures, answer.failure_kind(), answer.retry_after, jitter) {
             Some(wait) => Disposition::RetryAt(after(now, wait)),
             None => Disposition::Exhausted,
         }

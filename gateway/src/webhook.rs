@@ -349,6 +349,7 @@ mod tests {
                 },
                 webhook_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
                 retiring_secret: None,
+                policy: Default::default(),
             },
             sent_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         };

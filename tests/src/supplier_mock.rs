@@ -21,6 +21,8 @@ pub struct Received {
     pub headers: HashMap<String, String>,
     /// The body.
     pub body: Vec<u8>,
+    /// When it had arrived whole.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -196,6 +198,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
         path,
         headers,
         body,
+        at: std::time::Instant::now(),
     })
 }
 

@@ -13,7 +13,7 @@ use returnbridge_tests::supplier_mock::{Behaviour, MockInbox, MockSupplier};
 use returnbridge_tests::webhooks::{
     attempts, seller_with_supplier_at, seller_with_webhook_supplier, verified,
 };
-use returnbridge_tests::{Auth, FreshStore, spawn_app, spawn_app_configured};
+use returnbridge_tests::{Auth, FreshStore, TestApp, spawn_app, spawn_app_configured};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -465,5 +465,91 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day_then_stops() {
     let after = mock.wait_for(2).await.remove(1);
     assert_eq!(after.header("webhook-signature").split(' ').count(), 1);
     verified(&after, &new);
+    app.stop().await.unwrap();
+}
+
+/// Sets the supplier's delivery policy.
+async fn set_delivery_policy(app: &TestApp, key: &str, supplier: &str, policy: pb::DeliveryPolicy) {
+    let updated = app
+        .contracts(Auth::key(key))
+        .update_supplier(pb::UpdateSupplierRequest {
+            supplier: Some(pb::Supplier {
+                supplier_id: supplier.into(),
+                delivery: Some(policy.clone()),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["delivery".into()],
+            }),
+            expected_version: 0,
+            rotate_webhook_secret: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.supplier.unwrap().delivery, Some(policy));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_with_its_own_retry_schedule_is_retried_on_it_and_fails_when_it_runs_out() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = returnbridge_tests::spawn_app_with_clock(clock.clone()).await;
+    let mock = MockSupplier::answering(&[503, 503, 503]).await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    set_delivery_policy(
+        &app,
+        &key,
+        &supplier,
+        pb::DeliveryPolicy {
+            retry_delays: vec![prost_types::Duration {
+                seconds: 120,
+                nanos: 0,
+            }],
+            max_requests_per_second: 0,
+        },
+    )
+    .await;
+    let authorized = authorize(&app, &key, changed_mind(&supplier, "ORDER-1")).await;
+
+    let first = attempts(&app, "acme", &authorized.return_id, 1).await;
+    let wait = first[0].next_attempt_at.unwrap() - first[0].started_at;
+    assert!(
+        (96..=144).contains(&wait.num_seconds()),
+        "2 min ±20%: {wait}"
+    );
+    clock.advance(chrono::Duration::seconds(150));
+    let second = attempts(&app, "acme", &authorized.return_id, 2).await;
+    assert_eq!(second[1].next_attempt_at, None, "one retry, then failed");
+    let events =
+        returnbridge_tests::fixtures::return_events(&app, &key, &authorized.return_id).await;
+    assert_eq!(
+        events.last().unwrap().event_type,
+        pb::ReturnEventType::SupplierDeliveryFailed as i32
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_supplier_gets_its_requests_paced() {
+    let app = spawn_app().await;
+    let mock = MockSupplier::accepting().await;
+    let (key, supplier, _) = seller_with_webhook_supplier(&app, "acme", &mock.url()).await;
+    set_delivery_policy(
+        &app,
+        &key,
+        &supplier,
+        pb::DeliveryPolicy {
+            retry_delays: vec![],
+            max_requests_per_second: 4,
+        },
+    )
+    .await;
+    for i in 0..5 {
+        authorize(&app, &key, changed_mind(&supplier, &format!("ORDER-{i}"))).await;
+    }
+    let arrivals: Vec<_> = mock.wait_for(5).await.iter().map(|r| r.at).collect();
+    // A burst of one, then one every 250 ms: five take at least a second, however fast the machine.
+    let span = *arrivals.iter().max().unwrap() - *arrivals.iter().min().unwrap();
+    assert!(span >= Duration::from_millis(950), "{span:?}");
     app.stop().await.unwrap();
 }

@@ -487,3 +487,51 @@ async fn a_bad_idempotency_key_is_invalid() {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&err), ["idempotency-key"]);
 }
+
+#[tokio::test]
+async fn a_delivery_policy_out_of_bounds_names_each_bad_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    let mut acme = seller(&app, "acme").await;
+    let secs = |seconds, nanos| prost_types::Duration { seconds, nanos };
+    let mut bad = webhook("Acme", "https://acme.example/h");
+    bad.delivery = Some(pb::DeliveryPolicy {
+        retry_delays: vec![
+            secs(30, 0),
+            secs(0, 500_000_000),
+            secs(25 * 3600, 0),
+            secs(-5, 0),
+        ],
+        max_requests_per_second: 10_001,
+    });
+    let err = acme
+        .create_supplier(pb::CreateSupplierRequest {
+            supplier: Some(bad),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&err),
+        [
+            "supplier.delivery.retry_delays[1]",
+            "supplier.delivery.retry_delays[2]",
+            "supplier.delivery.retry_delays[3]",
+            "supplier.delivery.max_requests_per_second"
+        ]
+    );
+    let listed = acme
+        .list_suppliers(pb::ListSuppliersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.suppliers.is_empty());
+
+    let mut good = webhook("Acme", "https://acme.example/h");
+    let policy = pb::DeliveryPolicy {
+        retry_delays: vec![secs(30, 0), secs(3600, 0)],
+        max_requests_per_second: 50,
+    };
+    good.delivery = Some(policy.clone());
+    let created = create(&mut acme, good).await;
+    assert_eq!(created.delivery, Some(policy));
+}

@@ -1,15 +1,17 @@
-//! Each supplier's tower stack, outermost first: circuit breaker, concurrency limit, per-attempt
-//! timeout, then the connector its URL calls for. One stack per supplier, so a hanging or failing
+//! Each supplier's tower stack, outermost first: circuit breaker, concurrency limit, the supplier's
+//! optional rate limit, per-attempt timeout, then the connector its URL calls for. One stack per supplier, so a hanging or failing
 //! supplier fills only its own queue and opens only its own breaker.
 
 pub mod breaker;
 pub mod concurrency;
+pub mod rate_limit;
 pub mod timeout;
 
 use crate::connector::{Answer, Attempt};
 use crate::grpc_connector::GrpcConnector;
 use crate::webhook::WebhookConnector;
 use breaker::{Breaker, BreakerLayer, BreakerPolicy};
+use rate_limit::RateLimitLayer;
 use returnbridge_domain::supplier::Connector;
 use std::convert::Infallible;
 use std::future::Future;
@@ -80,12 +82,14 @@ pub struct SupplierStack {
 }
 
 impl SupplierStack {
-    /// A fresh stack (closed breaker, free permits) over `connectors`.
-    pub fn new(policy: StackPolicy, connectors: Connectors) -> Self {
+    /// A fresh stack (closed breaker, free permits) over `connectors`, pacing attempts to
+    /// `per_second` when set.
+    pub fn new(policy: StackPolicy, per_second: Option<u32>, connectors: Connectors) -> Self {
         let breaker = Breaker::new(policy.breaker);
         let service = ServiceBuilder::new()
             .layer(BreakerLayer(breaker.clone()))
             .layer(concurrency::layer(policy.concurrency))
+            .layer(RateLimitLayer::new(per_second))
             .layer(AttemptTimeoutLayer(policy.attempt_timeout))
             .service(connectors);
         Self {

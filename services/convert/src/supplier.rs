@@ -1,7 +1,8 @@
 use super::timestamp;
 use returnbridge_domain::ids::SupplierId;
 use returnbridge_domain::supplier::{
-    BACKUP_FIELD, Connector, DisplayName, EndpointUrl, NewSupplier, Supplier, SupplierChanges,
+    BACKUP_FIELD, Connector, DeliveryPolicy, DisplayName, EndpointUrl, NewSupplier, Supplier,
+    SupplierChanges,
 };
 use returnbridge_domain::{DomainError, Violations};
 use returnbridge_proto::v1 as pb;
@@ -23,7 +24,50 @@ pub fn to_proto(s: &Supplier) -> pb::Supplier {
         version: s.version,
         create_time: Some(timestamp(s.created_at)),
         update_time: Some(timestamp(s.updated_at)),
+        delivery: Some(pb::DeliveryPolicy {
+            retry_delays: s
+                .delivery
+                .retry_delays
+                .iter()
+                .flatten()
+                .map(|d| prost_types::Duration {
+                    seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                    nanos: 0,
+                })
+                .collect(),
+            max_requests_per_second: s
+                .delivery
+                .max_per_second
+                .map_or(0, |n| i32::try_from(n).unwrap_or(i32::MAX)),
+        }),
     }
+}
+
+/// The delivery policy a request sets (`None`: the defaults).
+fn delivery(p: Option<&pb::DeliveryPolicy>, v: &mut Violations) -> DeliveryPolicy {
+    let Some(p) = p else {
+        return DeliveryPolicy::default();
+    };
+    let field = "supplier.delivery";
+    let delays = p
+        .retry_delays
+        .iter()
+        .map(|d| {
+            // Out of range or fractional: DeliveryPolicy::new names the entry.
+            u64::try_from(d.seconds)
+                .ok()
+                .filter(|_| d.nanos == 0)
+                .map_or(std::time::Duration::ZERO, std::time::Duration::from_secs)
+        })
+        .collect();
+    let rate = u32::try_from(p.max_requests_per_second).unwrap_or_else(|_| {
+        v.add(
+            format!("{field}.max_requests_per_second"),
+            "must be 0 (no limit) or more",
+        );
+        0
+    });
+    DeliveryPolicy::new(delays, rate, field, v)
 }
 
 /// Parses a supplier id named by `field`.
@@ -72,12 +116,14 @@ pub fn new_supplier(req: &pb::CreateSupplierRequest) -> Result<NewSupplier, Doma
         }
     };
     let backup = backup(&s.backup_supplier_id, &mut v);
+    let delivery = delivery(s.delivery.as_ref(), &mut v);
     v.finish()?;
     match (display_name, connector, backup) {
         (Some(display_name), Some(connector), Some(backup)) => Ok(NewSupplier {
             display_name,
             connector,
             backup,
+            delivery,
         }),
         _ => unreachable!("every missing part recorded a violation"),
     }
@@ -102,7 +148,8 @@ pub fn supplier_changes(
     if paths.is_empty() && !req.rotate_webhook_secret {
         v.add(
             "update_mask",
-            "list the fields to change (display_name, webhook, grpc, backup_supplier_id), or set \
+            "list the fields to change (display_name, webhook, grpc, backup_supplier_id, \
+             delivery), or set \
              rotate_webhook_secret",
         );
     }
@@ -121,9 +168,10 @@ pub fn supplier_changes(
                 _ => v.add(format!("supplier.{path}"), format!("update_mask names {path}, so set supplier.{path}")),
             },
             "backup_supplier_id" => changes.backup = backup(&s.backup_supplier_id, &mut v),
+            "delivery" => changes.delivery = Some(delivery(s.delivery.as_ref(), &mut v)),
             other => v.add(
                 format!("update_mask.paths[{i}]"),
-                format!("unknown path {other:?}; updatable: display_name, webhook, grpc, backup_supplier_id"),
+                format!("unknown path {other:?}; updatable: display_name, webhook, grpc, backup_supplier_id, delivery"),
             ),
         }
     }

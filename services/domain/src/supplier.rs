@@ -108,6 +108,55 @@ pub enum Connector {
     },
 }
 
+/// How the gateway paces and retries deliveries to one supplier; `None` takes the gateway's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// The waits before each retry, replacing the default schedule.
+    pub retry_delays: Option<Vec<std::time::Duration>>,
+    /// Most requests started per second (per gateway replica).
+    pub max_per_second: Option<u32>,
+}
+
+impl DeliveryPolicy {
+    /// Most retry delays a policy lists.
+    pub const MAX_RETRIES: usize = 20;
+    /// The shortest and longest retry delay.
+    pub const RETRY_DELAY_RANGE: std::ops::RangeInclusive<std::time::Duration> =
+        std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(24 * 3600);
+    /// The highest rate limit.
+    pub const MAX_PER_SECOND: u32 = 10_000;
+
+    /// A policy, checked: `field` prefixes the violations (`supplier.delivery`).
+    pub fn new(
+        retry_delays: Vec<std::time::Duration>,
+        max_per_second: u32,
+        field: &str,
+        v: &mut Violations,
+    ) -> Self {
+        v.check(
+            retry_delays.len() <= Self::MAX_RETRIES,
+            format!("{field}.retry_delays"),
+            format!("lists at most {} delays", Self::MAX_RETRIES),
+        );
+        for (i, d) in retry_delays.iter().enumerate() {
+            v.check(
+                Self::RETRY_DELAY_RANGE.contains(d) && d.subsec_nanos() == 0,
+                format!("{field}.retry_delays[{i}]"),
+                "must be whole seconds from 1 s to 24 h",
+            );
+        }
+        v.check(
+            max_per_second <= Self::MAX_PER_SECOND,
+            format!("{field}.max_requests_per_second"),
+            format!("must be 0 (no limit) to {}", Self::MAX_PER_SECOND),
+        );
+        Self {
+            retry_delays: (!retry_delays.is_empty()).then_some(retry_delays),
+            max_per_second: (max_per_second > 0).then_some(max_per_second),
+        }
+    }
+}
+
 /// A supplier as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supplier {
@@ -121,6 +170,8 @@ pub struct Supplier {
     pub connector: Connector,
     /// Who takes over when its SLA breach action is FAILOVER.
     pub backup: Option<SupplierId>,
+    /// How deliveries to it are paced and retried.
+    pub delivery: DeliveryPolicy,
     /// Starts at 1, grows by one with each update; the optimistic-concurrency token.
     pub version: i64,
     /// When it was created.
@@ -138,6 +189,8 @@ pub struct NewSupplier {
     pub connector: Connector,
     /// An existing supplier of the same tenant to fail over to.
     pub backup: Option<SupplierId>,
+    /// How deliveries to it are paced and retried.
+    pub delivery: DeliveryPolicy,
 }
 
 /// A partial update: `None` leaves a field as it is.
@@ -149,6 +202,8 @@ pub struct SupplierChanges {
     pub connector: Option<Connector>,
     /// New backup: `Some(None)` removes it.
     pub backup: Option<Option<SupplierId>>,
+    /// New delivery policy.
+    pub delivery: Option<DeliveryPolicy>,
     /// Refuse the update unless the stored version is this one.
     pub expected_version: Option<i64>,
 }
@@ -183,6 +238,7 @@ impl SupplierChanges {
                 .unwrap_or_else(|| current.display_name.clone()),
             connector: self.connector.unwrap_or_else(|| current.connector.clone()),
             backup: self.backup.unwrap_or(current.backup),
+            delivery: self.delivery.unwrap_or_else(|| current.delivery.clone()),
             version: current.version + 1,
             created_at: current.created_at,
             updated_at: now,
@@ -235,6 +291,7 @@ mod tests {
                 url: EndpointUrl::parse("https://acme.example/hook").unwrap(),
             },
             backup: None,
+            delivery: DeliveryPolicy::default(),
             version: 3,
             created_at: DateTime::UNIX_EPOCH,
             updated_at: DateTime::UNIX_EPOCH,

@@ -261,7 +261,7 @@ pub enum SuppliersCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Change a supplier's name, connector or backup.
+    /// Change a supplier's name, connector, backup or delivery policy, or rotate its secret.
     Update {
         #[command(flatten)]
         client: ClientArgs,
@@ -286,6 +286,14 @@ pub enum SuppliersCommand {
         /// for 24 hours.
         #[arg(long)]
         rotate_webhook_secret: bool,
+        /// Replace the delivery policy: the waits before each retry (`30s,10m,1h`; empty for the
+        /// default schedule) ...
+        #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = crate::commands::output::parse_duration)]
+        retry_delays: Option<Vec<prost_types::Duration>>,
+        /// ... and the most requests per second to the supplier (0 for no limit). Setting either
+        /// replaces the whole policy.
+        #[arg(long)]
+        max_requests_per_second: Option<i32>,
         /// Refuse the change if the supplier's version is no longer this one.
         #[arg(long)]
         expected_version: Option<i64>,

@@ -10,7 +10,7 @@ use crate::rows::{CONNECTOR_GRPC, CONNECTOR_WEBHOOK};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::ids::{ReturnId, SupplierId, TenantId};
-use returnbridge_domain::supplier::{Connector, EndpointUrl};
+use returnbridge_domain::supplier::{Connector, DeliveryPolicy, EndpointUrl};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -209,6 +209,8 @@ pub struct DeliveryTarget {
     pub webhook_secret: String,
     /// A rotated-out secret that still signs beside the current one, and until when.
     pub retiring_secret: Option<(String, DateTime<Utc>)>,
+    /// The supplier's own retry schedule and rate limit, if it has them.
+    pub policy: DeliveryPolicy,
 }
 
 /// Waits for commits that add outbox rows: an in-process signal on SQLite, `LISTEN` on
@@ -330,6 +332,7 @@ pub(crate) fn target(
     url: &str,
     webhook_secret: String,
     retiring_secret: Option<(String, DateTime<Utc>)>,
+    policy: Option<&str>,
 ) -> Result<DeliveryTarget, StoreError> {
     let url = EndpointUrl::parse(url)
         .map_err(|e| StoreError::Corrupt(format!("suppliers.connector_url: {e}")))?;
@@ -346,6 +349,7 @@ pub(crate) fn target(
         connector,
         webhook_secret,
         retiring_secret,
+        policy: crate::rows::delivery_policy(policy)?,
     })
 }
 

@@ -4,7 +4,9 @@ use crate::StoreError;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
-use returnbridge_domain::supplier::{Connector, DisplayName, EndpointUrl, Supplier};
+use returnbridge_domain::supplier::{
+    Connector, DeliveryPolicy, DisplayName, EndpointUrl, Supplier,
+};
 use uuid::Uuid;
 
 pub(crate) const CONNECTOR_WEBHOOK: &str = "webhook";
@@ -18,6 +20,41 @@ pub(crate) fn connector_columns(c: &Connector) -> (&'static str, &str) {
     }
 }
 
+/// The stored form of a delivery policy: `{"retry_delays_secs": [...], "max_per_second": n}`, or
+/// NULL for the defaults.
+pub(crate) fn delivery_column(p: &DeliveryPolicy) -> Option<String> {
+    if *p == DeliveryPolicy::default() {
+        return None;
+    }
+    let delays: Option<Vec<u64>> = p
+        .retry_delays
+        .as_ref()
+        .map(|d| d.iter().map(std::time::Duration::as_secs).collect());
+    Some(
+        serde_json::json!({"retry_delays_secs": delays, "max_per_second": p.max_per_second})
+            .to_string(),
+    )
+}
+
+pub(crate) fn delivery_policy(raw: Option<&str>) -> Result<DeliveryPolicy, StoreError> {
+    let Some(raw) = raw else {
+        return Ok(DeliveryPolicy::default());
+    };
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        retry_delays_secs: Option<Vec<u64>>,
+        max_per_second: Option<u32>,
+    }
+    let stored: Stored = serde_json::from_str(raw)
+        .map_err(|e| StoreError::Corrupt(format!("suppliers.delivery_policy: {e}")))?;
+    Ok(DeliveryPolicy {
+        retry_delays: stored
+            .retry_delays_secs
+            .map(|d| d.into_iter().map(std::time::Duration::from_secs).collect()),
+        max_per_second: stored.max_per_second,
+    })
+}
+
 pub(crate) struct SupplierRow {
     pub tenant_id: String,
     pub supplier_id: Uuid,
@@ -25,6 +62,7 @@ pub(crate) struct SupplierRow {
     pub connector_kind: String,
     pub connector_url: String,
     pub backup_supplier_id: Option<Uuid>,
+    pub delivery_policy: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -52,6 +90,7 @@ impl TryFrom<SupplierRow> for Supplier {
                 .map_err(corrupt("suppliers.display_name"))?,
             connector,
             backup: r.backup_supplier_id.map(SupplierId::from_uuid),
+            delivery: delivery_policy(r.delivery_policy.as_deref())?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -6,7 +6,8 @@ use returnbridge_domain::DomainError;
 use returnbridge_domain::auth::Scope;
 use returnbridge_domain::ids::{ApiKeyId, SupplierId, TenantId};
 use returnbridge_domain::supplier::{
-    BACKUP_FIELD, Connector, DisplayName, EndpointUrl, NewSupplier, Supplier, SupplierChanges,
+    BACKUP_FIELD, Connector, DeliveryPolicy, DisplayName, EndpointUrl, NewSupplier, Supplier,
+    SupplierChanges,
 };
 use returnbridge_store::{
     Applied, IdempotencyClaim, NewApiKey, PgStore, ScratchDatabase, SqliteStore, Store, StoreError,
@@ -240,6 +241,7 @@ fn webhook(name: &str) -> NewSupplier {
             url: EndpointUrl::parse("https://supplier.example/hooks").unwrap(),
         },
         backup: None,
+        delivery: DeliveryPolicy::default(),
     }
 }
 
@@ -386,7 +388,14 @@ async fn another_tenants_supplier_is_not_found(store: Arc<dyn Store>) {
             .is_empty()
     );
     let update = store
-        .update_supplier(&globex, s.id, SupplierChanges::default(), None, Utc::now(), None)
+        .update_supplier(
+            &globex,
+            s.id,
+            SupplierChanges::default(),
+            None,
+            Utc::now(),
+            None,
+        )
         .await;
     assert!(matches!(
         update,
@@ -453,6 +462,13 @@ async fn updates_apply_changes_and_bump_the_version(store: Arc<dyn Store>) {
             endpoint: EndpointUrl::parse("https://grpc.supplier.example:443").unwrap(),
         }),
         backup: Some(Some(backup.id)),
+        delivery: Some(DeliveryPolicy {
+            retry_delays: Some(vec![
+                std::time::Duration::from_secs(30),
+                std::time::Duration::from_secs(600),
+            ]),
+            max_per_second: Some(5),
+        }),
         expected_version: Some(1),
     };
     let Applied::New(updated) = store
@@ -464,6 +480,7 @@ async fn updates_apply_changes_and_bump_the_version(store: Arc<dyn Store>) {
     };
     assert_eq!(updated.version, 2);
     assert_eq!(updated.backup, Some(backup.id));
+    assert_eq!(updated.delivery.max_per_second, Some(5));
     assert_eq!(
         store.get_supplier(&acme, main.id).await.unwrap(),
         Some(updated)

@@ -44,6 +44,22 @@ fn print(s: &pb::Supplier) {
     println!("display_name: {}", s.display_name);
     println!("connector:    {connector}");
     println!("backup:       {backup}");
+    let policy = s.delivery.clone().unwrap_or_default();
+    let retries = if policy.retry_delays.is_empty() {
+        "default schedule".to_owned()
+    } else {
+        policy
+            .retry_delays
+            .iter()
+            .map(|d| format!("{}s", d.seconds))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let rate = match policy.max_requests_per_second {
+        0 => "no rate limit".to_owned(),
+        n => format!("at most {n}/s"),
+    };
+    println!("delivery:     retries {retries}; {rate}");
     println!("version:      {}", s.version);
 }
 
@@ -150,6 +166,8 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
             backup,
             no_backup,
             rotate_webhook_secret,
+            retry_delays,
+            max_requests_per_second,
             expected_version,
         } => {
             let mut paths = Vec::new();
@@ -165,6 +183,14 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
             if backup.is_some() || no_backup {
                 paths.push("backup_supplier_id".into());
             }
+            let delivery =
+                (retry_delays.is_some() || max_requests_per_second.is_some()).then(|| {
+                    paths.push("delivery".into());
+                    pb::DeliveryPolicy {
+                        retry_delays: retry_delays.unwrap_or_default(),
+                        max_requests_per_second: max_requests_per_second.unwrap_or_default(),
+                    }
+                });
             let mut c = connect(&client, None).await?;
             let updated = c
                 .update_supplier(pb::UpdateSupplierRequest {
@@ -173,6 +199,7 @@ pub async fn run(command: SuppliersCommand) -> anyhow::Result<()> {
                         display_name: name.unwrap_or_default(),
                         connector: connector(webhook_url, grpc_endpoint),
                         backup_supplier_id: backup.unwrap_or_default(),
+                        delivery,
                         ..Default::default()
                     }),
                     update_mask: Some(prost_types::FieldMask { paths }),

@@ -10,7 +10,7 @@ mod sla;
 pub use scratch::ScratchDatabase;
 
 use crate::probe::{ProbeConnection, schema_current};
-use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
+use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, delivery_column, stored_precision};
 use crate::{
     ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, SecretRotation, Store, StoreError,
     StoreOptions,
@@ -32,8 +32,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
 
 macro_rules! supplier_columns {
     () => {
-        "tenant_id, supplier_id, display_name, connector_kind, connector_url, backup_supplier_id, version, \
-         created_at, updated_at"
+        "tenant_id, supplier_id, display_name, connector_kind, connector_url, backup_supplier_id, \
+         delivery_policy, version, created_at, updated_at"
     };
 }
 
@@ -77,6 +77,7 @@ fn supplier_row(row: &PgRow) -> Result<Supplier, StoreError> {
         connector_kind: row.try_get("connector_kind")?,
         connector_url: row.try_get("connector_url")?,
         backup_supplier_id: row.try_get("backup_supplier_id")?,
+        delivery_policy: row.try_get("delivery_policy")?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -312,8 +313,8 @@ impl Store for PgStore {
         }
         let (kind, url) = connector_columns(&supplier.connector);
         let row = sqlx::query(concat!("INSERT INTO suppliers (tenant_id, supplier_id, display_name, connector_kind, connector_url, \
-             webhook_secret, backup_supplier_id, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING ", supplier_columns!(), ""))
+             webhook_secret, backup_supplier_id, version, created_at, updated_at, delivery_policy) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9) RETURNING ", supplier_columns!(), ""))
         .bind(tenant.as_str())
         .bind(SupplierId::generate().as_uuid())
         .bind(supplier.display_name.as_str())
@@ -322,6 +323,7 @@ impl Store for PgStore {
         .bind(webhook_secret)
         .bind(supplier.backup.map(|b| b.as_uuid()))
         .bind(now)
+        .bind(delivery_column(&supplier.delivery))
         .fetch_one(&mut *tx)
         .await?;
         let created = supplier_row(&row)?;
@@ -414,7 +416,7 @@ impl Store for PgStore {
              backup_supplier_id = $6, version = $7, updated_at = $8, \
              previous_webhook_secret = CASE WHEN $9::TEXT IS NULL THEN previous_webhook_secret ELSE webhook_secret END, \
              previous_secret_until = CASE WHEN $9::TEXT IS NULL THEN previous_secret_until ELSE $10 END, \
-             webhook_secret = COALESCE($9, webhook_secret) \
+             webhook_secret = COALESCE($9, webhook_secret), delivery_policy = $11 \
              WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
@@ -427,6 +429,7 @@ impl Store for PgStore {
         .bind(next.updated_at)
                 .bind(rotation.map(|r| r.secret))
         .bind(rotation.map(|r| stored_precision(r.old_signs_until)))
+        .bind(delivery_column(&next.delivery))
         .execute(&mut *tx)
         .await?;
         record_answer(&mut tx, tenant, idempotency.as_ref(), &next).await?;

@@ -9,7 +9,7 @@ mod returns;
 mod sla;
 
 use crate::probe::{ProbeConnection, schema_current};
-use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, stored_precision};
+use crate::rows::{ApiKeyRow, SupplierRow, connector_columns, delivery_column, stored_precision};
 use crate::{
     ApiKeyRecord, Applied, IdempotencyClaim, NewApiKey, SecretRotation, Store, StoreError,
     StoreOptions,
@@ -37,8 +37,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 macro_rules! supplier_columns {
     () => {
-        "tenant_id, supplier_id, display_name, connector_kind, connector_url, backup_supplier_id, version, \
-         created_at, updated_at"
+        "tenant_id, supplier_id, display_name, connector_kind, connector_url, backup_supplier_id, \
+         delivery_policy, version, created_at, updated_at"
     };
 }
 
@@ -159,6 +159,7 @@ fn supplier_row(row: &SqliteRow) -> Result<Supplier, StoreError> {
         connector_kind: row.try_get("connector_kind")?,
         connector_url: row.try_get("connector_url")?,
         backup_supplier_id: opt_uuid_col(row, "backup_supplier_id")?,
+        delivery_policy: row.try_get("delivery_policy")?,
         version: row.try_get("version")?,
         created_at: ts_col(row, "created_at")?,
         updated_at: ts_col(row, "updated_at")?,
@@ -400,8 +401,8 @@ impl Store for SqliteStore {
         }
         let (kind, url) = connector_columns(&supplier.connector);
         let row = sqlx::query(concat!("INSERT INTO suppliers (tenant_id, supplier_id, display_name, connector_kind, connector_url, \
-             webhook_secret, backup_supplier_id, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING ", supplier_columns!(), ""))
+             webhook_secret, backup_supplier_id, version, created_at, updated_at, delivery_policy) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9) RETURNING ", supplier_columns!(), ""))
         .bind(tenant.as_str())
         .bind(SupplierId::generate().as_uuid().to_string())
         .bind(supplier.display_name.as_str())
@@ -410,6 +411,7 @@ impl Store for SqliteStore {
         .bind(webhook_secret)
         .bind(supplier.backup.map(|b| b.as_uuid().to_string()))
         .bind(ts(now))
+        .bind(delivery_column(&supplier.delivery))
         .fetch_one(&mut *tx)
         .await?;
         let created = supplier_row(&row)?;
@@ -502,7 +504,7 @@ impl Store for SqliteStore {
              backup_supplier_id = $6, version = $7, updated_at = $8, \
              previous_webhook_secret = CASE WHEN $9 IS NULL THEN previous_webhook_secret ELSE webhook_secret END, \
              previous_secret_until = CASE WHEN $9 IS NULL THEN previous_secret_until ELSE $10 END, \
-             webhook_secret = COALESCE($9, webhook_secret) \
+             webhook_secret = COALESCE($9, webhook_secret), delivery_policy = $11 \
              WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
@@ -515,6 +517,7 @@ impl Store for SqliteStore {
         .bind(ts(next.updated_at))
                 .bind(rotation.map(|r| r.secret))
         .bind(rotation.map(|r| ts(stored_precision(r.old_signs_until))))
+        .bind(delivery_column(&next.delivery))
         .execute(&mut *tx)
         .await?;
         record_answer(&mut tx, tenant, idempotency.as_ref(), &next).await?;

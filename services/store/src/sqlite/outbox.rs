@@ -292,7 +292,7 @@ impl OutboxStore for SqliteStore {
     ) -> Result<Option<DeliveryTarget>, StoreError> {
         let row = sqlx::query(
             "SELECT connector_kind, connector_url, webhook_secret, previous_webhook_secret, \
-             previous_secret_until FROM suppliers \
+             previous_secret_until, delivery_policy FROM suppliers \
              WHERE tenant_id = $1 AND supplier_id = $2",
         )
         .bind(tenant.as_str())
@@ -306,6 +306,8 @@ impl OutboxStore for SqliteStore {
                 row.try_get("webhook_secret")?,
                 row.try_get::<Option<String>, _>("previous_webhook_secret")?
                     .zip(opt_ts_col(&row, "previous_secret_until")?),
+                row.try_get::<Option<String>, _>("delivery_policy")?
+                    .as_deref(),
             )
         })
         .transpose()
