@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use prost::Message;
 use returnbridge_core::clock::Clock;
 use returnbridge_core::jobs::Background;
+use returnbridge_core::metrics::{AttemptResult, Metrics};
 use returnbridge_core::returns::Returns;
 use returnbridge_domain::ids::{SupplierId, TenantId};
 use returnbridge_domain::supplier::{Connector, EndpointUrl};
@@ -104,6 +105,7 @@ pub struct Dispatcher {
     /// Tells the seller, on the return, when a request's retries ran out.
     returns: Returns,
     settings: DispatcherSettings,
+    metrics: Metrics,
     connectors: Connectors,
     lanes: Mutex<HashMap<LaneKey, Lane>>,
 }
@@ -114,9 +116,10 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
     returns: Returns,
     settings: DispatcherSettings,
+    metrics: Metrics,
     background: &Background,
 ) {
-    let dispatcher = Arc::new(Dispatcher::new(store, clock, returns, settings));
+    let dispatcher = Arc::new(Dispatcher::new(store, clock, returns, settings, metrics));
     let jobs = background.clone();
     background.spawn(async move { dispatcher.run(jobs).await });
 }
@@ -128,6 +131,7 @@ impl Dispatcher {
         clock: Arc<dyn Clock>,
         returns: Returns,
         settings: DispatcherSettings,
+        metrics: Metrics,
     ) -> Self {
         let guard = DestinationGuard {
             allow_private: settings.allow_private_destinations,
@@ -141,6 +145,7 @@ impl Dispatcher {
             clock,
             returns,
             settings,
+            metrics,
             connectors,
             lanes: Mutex::new(HashMap::new()),
         }
@@ -248,7 +253,11 @@ impl Dispatcher {
         let full = self.settings.stack.concurrency.saturating_mul(2);
         let mut skip = ClaimSkip::default();
         for (key, lane) in self.lanes.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            if lane.held.load(Ordering::SeqCst) < full && lane.stack.breaker.holding().is_none() {
+            let open = lane.stack.breaker.holding().is_some();
+            if let LaneKey::Supplier(id) = key {
+                self.metrics.set_circuit_open(*id, open);
+            }
+            if lane.held.load(Ordering::SeqCst) < full && !open {
                 continue;
             }
             match key {
@@ -298,10 +307,24 @@ impl Dispatcher {
                 let policy = &attempt.target.policy;
                 let schedule = policy.retry_delays.clone().map(RetrySchedule::new);
                 let stack = self.stack(lane, policy.max_per_second);
-                match stack.service.oneshot(attempt).await {
-                    Ok(answer) => (answer, schedule),
+                let transport = match attempt.target.connector {
+                    Connector::Webhook { .. } => "webhook",
+                    Connector::Grpc { .. } => "grpc",
+                };
+                let sent = Instant::now();
+                let answer = match stack.service.oneshot(attempt).await {
+                    Ok(answer) => answer,
                     Err(never) => match never {},
+                };
+                if message.recipient == Recipient::Supplier {
+                    self.metrics.record_attempt(
+                        message.supplier,
+                        transport,
+                        attempt_result(&answer),
+                        sent.elapsed(),
+                    );
                 }
+                (answer, schedule)
             }
             // Nothing to send it with: retrying cannot help.
             Err(why) => {
@@ -488,6 +511,18 @@ impl Dispatcher {
             Some(wait) => Disposition::RetryAt(after(now, wait)),
             None => Disposition::Exhausted,
         }
+    }
+}
+
+/// How an answer counts in the delivery metrics.
+fn attempt_result(answer: &Answer) -> AttemptResult {
+    match answer.outcome {
+        _ if answer.delivered => AttemptResult::Delivered,
+        AttemptOutcome::HttpStatus(_) | AttemptOutcome::GrpcCode(_) => AttemptResult::Refused,
+        AttemptOutcome::Timeout => AttemptResult::Timeout,
+        AttemptOutcome::ConnectError => AttemptResult::ConnectError,
+        AttemptOutcome::BreakerOpen => AttemptResult::BreakerOpen,
+        AttemptOutcome::DestinationRefused => AttemptResult::DestinationRefused,
     }
 }
 

@@ -60,6 +60,28 @@ async fn an_authorized_return_reaches_its_webhook_supplier_signed_and_once() {
 
     let recorded = attempts(&app, "acme", &authorized.return_id, 1).await;
     assert!(recorded[0].delivered, "{recorded:?}");
+    let (_, text) = app.scrape("/metrics").await;
+    let series = |name: &str, labels: &str| {
+        returnbridge_tests::sample(
+            &text,
+            &format!("{name}{{supplier_id=\"{supplier}\",{labels}}}"),
+        )
+    };
+    assert_eq!(
+        series(
+            "returnbridge_delivery_attempts_total",
+            "transport=\"webhook\",outcome=\"delivered\""
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            "returnbridge_delivery_duration_seconds_count",
+            "transport=\"webhook\""
+        ),
+        Some(1.0)
+    );
     assert_eq!(recorded[0].outcome, AttemptOutcome::HttpStatus(204));
     assert_eq!(recorded[0].message_id.to_string(), id);
     // Delivered once: nothing more comes.
@@ -253,6 +275,26 @@ async fn five_failures_in_a_row_open_the_breaker_and_later_messages_wait_without
         held.iter()
             .all(|a| a.outcome == AttemptOutcome::BreakerOpen),
         "{held:?}"
+    );
+    // Operations see it: the breaker's gauge, and the refused attempts by outcome.
+    let (_, text) = app.scrape("/metrics").await;
+    let series = |name: &str, labels: &str| {
+        returnbridge_tests::sample(
+            &text,
+            &format!("{name}{{supplier_id=\"{broken}\"{labels}}}"),
+        )
+    };
+    assert_eq!(
+        series("returnbridge_supplier_circuit_open", ""),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            "returnbridge_delivery_attempts_total",
+            ",transport=\"webhook\",outcome=\"refused\""
+        ),
+        Some(5.0)
     );
     app.stop().await.unwrap();
 }

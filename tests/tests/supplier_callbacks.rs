@@ -359,3 +359,37 @@ async fn the_supplier_reports_receipt_inspection_and_credit_on_its_own_returns()
         ]
     );
 }
+
+#[tokio::test]
+async fn each_answer_is_timed_once_by_supplier_and_deadline_kind() {
+    let app = spawn_app().await;
+    let w = World::new(&app, "acme").await;
+    let (_, request_id) = w.pending(&app, "SO-1", "NONE").await;
+    let mut callbacks = w.callbacks(&app);
+    for _ in 0..2 {
+        callbacks
+            .acknowledge_request(ack(&request_id))
+            .await
+            .unwrap();
+    }
+    callbacks
+        .submit_decision(decide(&request_id, pb::SupplierVerdict::Approve))
+        .await
+        .unwrap();
+    let (_, text) = app.scrape("/metrics").await;
+    let count = |kind: &str| {
+        returnbridge_tests::sample(
+            &text,
+            &format!(
+                "returnbridge_supplier_response_duration_seconds_count{{supplier_id=\"{}\",deadline_kind=\"{kind}\"}}",
+                w.supplier
+            ),
+        )
+    };
+    assert_eq!(
+        count("ACK"),
+        Some(1.0),
+        "the repeat is not a second answer: {text}"
+    );
+    assert_eq!(count("DECISION"), Some(1.0), "{text}");
+}

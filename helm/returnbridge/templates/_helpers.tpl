@@ -82,6 +82,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $telemetry := get $config "telemetry" | default dict -}}
 {{- $_ := set $telemetry "metrics_listen" (printf "0.0.0.0:%d" (int .Values.metricsPort)) -}}
 {{- $_ := set $config "telemetry" $telemetry -}}
+{{- $gateway := get $config "gateway" | default dict -}}
+{{- $_ := set $gateway "callback_listen" (printf "0.0.0.0:%d" (int .Values.callbackPort)) -}}
+{{- $_ := set $config "gateway" $gateway -}}
 {{- range $section := keys $config | sortAlpha }}
 [{{ $section }}]
 {{- $table := get $config $section }}

@@ -54,14 +54,16 @@ pub struct ApiContext {
 impl ApiContext {
     /// A context over `store`, telling time by `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let metrics = Metrics::new();
         Self {
             events: Arc::new(tokio::sync::Notify::new()),
             auth: Authenticator::new(store.clone()),
-            returns: Returns::new(store.clone(), clock.clone(), Arc::new(ProtoRender)),
+            returns: Returns::new(store.clone(), clock.clone(), Arc::new(ProtoRender))
+                .with_metrics(metrics.clone()),
             store,
             clock,
             background: Background::default(),
-            metrics: Metrics::new(),
+            metrics,
         }
     }
 

@@ -5,17 +5,45 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use returnbridge_domain::ids::SupplierId;
 use returnbridge_domain::returns::DeadlineKind;
 use returnbridge_domain::{Outcome, ReasonCode};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 /// The OpenTelemetry RPC semantic conventions' advisory buckets for call durations, in seconds.
 pub const RPC_DURATION_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// Buckets of supplier response times, in seconds: the deadlines contracts commonly set (seconds
+/// for tests, then minutes, hours and days up to 14), so compliance with those deadlines reads
+/// exactly from a bucket.
+pub const RESPONSE_BUCKETS: [f64; 20] = [
+    1.0,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    14_400.0,
+    28_800.0,
+    43_200.0,
+    86_400.0,
+    172_800.0,
+    259_200.0,
+    432_000.0,
+    604_800.0,
+    864_000.0,
+    1_209_600.0,
 ];
 
 /// The content type of [`Metrics::encode`]'s answer (OpenMetrics text, which Prometheus scrapes).
@@ -41,6 +69,54 @@ struct BreachLabels {
     deadline_kind: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    supplier_id: String,
+    transport: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransportLabels {
+    supplier_id: String,
+    transport: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SupplierLabels {
+    supplier_id: String,
+}
+
+/// How one delivery attempt to a supplier ended, as the metrics name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The supplier took it (2xx, gRPC OK).
+    Delivered,
+    /// The supplier answered with an error status.
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// No connection.
+    ConnectError,
+    /// Not sent: the supplier's breaker was open.
+    BreakerOpen,
+    /// Not sent: the destination is not allowed.
+    DestinationRefused,
+}
+
+impl AttemptResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            AttemptResult::Delivered => "delivered",
+            AttemptResult::Refused => "refused",
+            AttemptResult::Timeout => "timeout",
+            AttemptResult::ConnectError => "connect_error",
+            AttemptResult::BreakerOpen => "breaker_open",
+            AttemptResult::DestinationRefused => "destination_refused",
+        }
+    }
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric one process records; cheap to clone (the families are shared).
@@ -50,6 +126,12 @@ pub struct Metrics {
     rpc_duration: HistogramFamily<RpcLabels>,
     decided: Family<DecisionLabels, Counter>,
     breaches: Family<BreachLabels, Counter>,
+    attempts: Family<AttemptLabels, Counter>,
+    delivery_duration: HistogramFamily<TransportLabels>,
+    outbox_pending: Gauge,
+    outbox_oldest_age: Gauge<f64, AtomicU64>,
+    circuit_open: Family<SupplierLabels, Gauge>,
+    response: HistogramFamily<BreachLabels>,
 }
 
 impl Default for Metrics {
@@ -86,11 +168,55 @@ impl Metrics {
             "Supplier deadlines missed, recorded once each, by supplier and deadline kind",
             breaches.clone(),
         );
+        let attempts = Family::<AttemptLabels, Counter>::default();
+        registry.register(
+            "returnbridge_delivery_attempts",
+            "Delivery attempts to suppliers, by supplier, transport (webhook, grpc) and outcome",
+            attempts.clone(),
+        );
+        let delivery_duration: HistogramFamily<TransportLabels> =
+            Family::new_with_constructor(rpc_histogram);
+        registry.register(
+            "returnbridge_delivery_duration_seconds",
+            "Time from sending a request to a supplier to its answer (or the error)",
+            delivery_duration.clone(),
+        );
+        let outbox_pending = Gauge::default();
+        registry.register(
+            "returnbridge_outbox_pending",
+            "Outbox messages neither delivered nor failed (suppliers' and sellers' webhooks)",
+            outbox_pending.clone(),
+        );
+        let outbox_oldest_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "returnbridge_outbox_oldest_age_seconds",
+            "Age of the oldest pending outbox message; 0 when none is pending",
+            outbox_oldest_age.clone(),
+        );
+        let circuit_open = Family::<SupplierLabels, Gauge>::default();
+        registry.register(
+            "returnbridge_supplier_circuit_open",
+            "1 while this gateway's circuit breaker for the supplier holds its deliveries back",
+            circuit_open.clone(),
+        );
+        let response: HistogramFamily<BreachLabels> =
+            Family::new_with_constructor(|| Histogram::new(RESPONSE_BUCKETS));
+        registry.register(
+            "returnbridge_supplier_response_duration_seconds",
+            "Time from a supplier request's creation to the supplier's answer, by deadline kind",
+            response.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             rpc_duration,
             decided,
             breaches,
+            response,
+            attempts,
+            delivery_duration,
+            outbox_pending,
+            outbox_oldest_age,
+            circuit_open,
         }
     }
 
@@ -123,6 +249,62 @@ impl Metrics {
                 deadline_kind: kind.as_str(),
             })
             .inc();
+    }
+
+    /// Times one supplier answer (an acknowledgement, a decision) from its request's creation.
+    pub fn record_response(&self, supplier: SupplierId, kind: DeadlineKind, elapsed: Duration) {
+        self.response
+            .get_or_create(&BreachLabels {
+                supplier_id: supplier.to_string(),
+                deadline_kind: kind.as_str(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one delivery attempt to `supplier` over `transport` (`webhook`, `grpc`), and times it
+    /// when it was sent.
+    pub fn record_attempt(
+        &self,
+        supplier: SupplierId,
+        transport: &'static str,
+        result: AttemptResult,
+        elapsed: Duration,
+    ) {
+        let supplier_id = supplier.to_string();
+        self.attempts
+            .get_or_create(&AttemptLabels {
+                supplier_id: supplier_id.clone(),
+                transport,
+                outcome: result.as_str(),
+            })
+            .inc();
+        if !matches!(
+            result,
+            AttemptResult::BreakerOpen | AttemptResult::DestinationRefused
+        ) {
+            self.delivery_duration
+                .get_or_create(&TransportLabels {
+                    supplier_id,
+                    transport,
+                })
+                .observe(elapsed.as_secs_f64());
+        }
+    }
+
+    /// The outbox backlog: pending messages and the age of the oldest.
+    pub fn set_outbox(&self, pending: u64, oldest_age: Duration) {
+        self.outbox_pending
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+        self.outbox_oldest_age.set(oldest_age.as_secs_f64());
+    }
+
+    /// Whether this gateway's breaker for `supplier` is open.
+    pub fn set_circuit_open(&self, supplier: SupplierId, open: bool) {
+        self.circuit_open
+            .get_or_create(&SupplierLabels {
+                supplier_id: supplier.to_string(),
+            })
+            .set(i64::from(open));
     }
 
     /// The exposition of every metric, in the OpenMetrics text format ([`CONTENT_TYPE`]).

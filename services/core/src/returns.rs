@@ -7,6 +7,7 @@
 //! [`Render`], so this layer stays free of the wire.
 
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use chrono::{DateTime, Utc};
 use returnbridge_domain::contract::{ContractVersion, SellerSettings};
 use returnbridge_domain::decision::Decision;
@@ -69,6 +70,7 @@ pub struct Returns {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     render: Arc<dyn Render>,
+    metrics: Option<Metrics>,
 }
 
 impl Returns {
@@ -78,7 +80,14 @@ impl Returns {
             store,
             clock,
             render,
+            metrics: None,
         }
+    }
+
+    /// The same use cases, timing suppliers' answers in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Decides `request` under `contract` and the seller's `settings` and stores the return with its
@@ -237,17 +246,24 @@ impl Returns {
     /// A supplier answer: `edit` under the lock, where ALREADY_ANSWERED means an answer is on record
     /// already. When `same` says the recorded one is this answer again, it is answered with the
     /// return as it stands and no second effect; otherwise the refusal stands.
+    #[allow(clippy::too_many_arguments)]
     async fn answer(
         &self,
         tenant: &TenantId,
         request_id: Uuid,
         now: DateTime<Utc>,
+        kind: DeadlineKind,
         edit: Edit<'_>,
         same: &(dyn Fn(&Return) -> bool + Send + Sync),
         claim: Option<IdempotencyClaim<'_, Return>>,
     ) -> Result<Applied<Return>, StoreError> {
         let id = self.return_of_request(tenant, request_id).await?;
         match self.change(tenant, id, 0, now, edit, claim).await {
+            // Answered now (not a repeat, not a replay): how long the supplier took.
+            Ok(Applied::New(ret)) => {
+                self.time_answer(&ret, request_id, kind);
+                Ok(Applied::New(ret))
+            }
             Err(StoreError::Domain(DomainError::FailedPrecondition {
                 reason: ErrorReason::AlreadyAnswered,
                 message,
@@ -280,8 +296,16 @@ impl Returns {
         let edit =
             |ret: &mut Return| Ok(ret.supplier_acknowledge(request_id, supplier, now)?.into());
         let same = |_: &Return| true;
-        self.answer(tenant, request_id, now, &edit, &same, claim)
-            .await
+        self.answer(
+            tenant,
+            request_id,
+            now,
+            DeadlineKind::Ack,
+            &edit,
+            &same,
+            claim,
+        )
+        .await
     }
 
     /// The supplier answers its authorization request `request_id`; an approved return gets
@@ -306,8 +330,16 @@ impl Returns {
                 .as_ref()
                 .is_some_and(|d| d.verdict == decision.verdict && d.supplier == decision.supplier)
         };
-        self.answer(tenant, request_id, now, &edit, &same, claim)
-            .await
+        self.answer(
+            tenant,
+            request_id,
+            now,
+            DeadlineKind::Decision,
+            &edit,
+            &same,
+            claim,
+        )
+        .await
     }
 
     /// A report by `supplier` on its return `id` (receipt, inspection, credit), made by `edit`. A
@@ -355,6 +387,20 @@ impl Returns {
                 }
             }
             other => other,
+        }
+    }
+
+    fn time_answer(&self, ret: &Return, request_id: Uuid, kind: DeadlineKind) {
+        let Some(metrics) = &self.metrics else { return };
+        let Some(request) = ret.supplier_requests.iter().find(|r| r.id == request_id) else {
+            return;
+        };
+        let answered = match kind {
+            DeadlineKind::Ack => request.acknowledged_at,
+            DeadlineKind::Decision | DeadlineKind::Credit => request.answered_at,
+        };
+        if let Some(took) = answered.and_then(|at| (at - request.created_at).to_std().ok()) {
+            metrics.record_response(request.supplier, kind, took);
         }
     }
 

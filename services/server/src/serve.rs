@@ -199,6 +199,7 @@ pub async fn run_with(
             ctx.clock.clone(),
             ctx.returns.clone(),
             settings.gateway.dispatcher(),
+            ctx.metrics.clone(),
             &background,
         );
         let sla = SlaClock::new(
@@ -215,6 +216,23 @@ pub async fn run_with(
                     Ok(0) => {}
                     Ok(_) => events.notify_waiters(),
                     Err(e) => tracing::warn!(error = %e, "SLA clock tick failed; retrying"),
+                }
+            }
+        });
+        // The outbox gauges, for dashboards and alerts on a backlog.
+        let (backlog_store, clock, metrics) =
+            (store.clone(), ctx.clock.clone(), ctx.metrics.clone());
+        background.every(Duration::from_secs(5), move || {
+            let (store, clock, metrics) = (backlog_store.clone(), clock.clone(), metrics.clone());
+            async move {
+                match store.outbox_backlog().await {
+                    Ok((pending, oldest)) => {
+                        let age = oldest
+                            .and_then(|t| (clock.now() - t).to_std().ok())
+                            .unwrap_or_default();
+                        metrics.set_outbox(pending, age);
+                    }
+                    Err(e) => tracing::debug!(error = %e, "reading the outbox backlog failed"),
                 }
             }
         });

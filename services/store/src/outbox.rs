@@ -281,6 +281,9 @@ pub trait OutboxStore: Send + Sync {
         supplier: SupplierId,
     ) -> Result<Option<DeliveryTarget>, StoreError>;
 
+    /// The outbox backlog: messages neither delivered nor failed, and when the oldest was queued.
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;
+
     /// Tenants whose events run ahead of their event webhook cursor (the relay's work list).
     async fn seller_event_backlog(&self) -> Result<Vec<TenantId>, StoreError>;
 

@@ -313,6 +313,20 @@ impl OutboxStore for SqliteStore {
         .transpose()
     }
 
+    async fn outbox_backlog(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox \
+             WHERE delivered_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let pending: i64 = row.try_get("pending")?;
+        Ok((
+            u64::try_from(pending).unwrap_or(0),
+            opt_ts_col(&row, "oldest")?,
+        ))
+    }
+
     async fn seller_event_backlog(&self) -> Result<Vec<TenantId>, StoreError> {
         sqlx::query_scalar::<_, String>(
             "SELECT c.tenant_id FROM seller_event_cursors c \
