@@ -12,6 +12,7 @@ Run by .ci/run; by hand: .ci-venv/bin/python helm/check.py
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
@@ -29,6 +30,13 @@ KUBE_VERSION = "1.37.0"
 HERE = Path(__file__).resolve().parent
 CHART = HERE / "returnbridge"
 README = HERE.parent / "README.md"
+RULES = CHART / "files" / "prometheus" / "rules.yaml"
+DASHBOARD = CHART / "files" / "grafana" / "returnbridge.json"
+MONITORING_ON = {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True},
+                 "grafanaDashboard": {"enabled": True}}
+# The Prometheus Operator's kinds: CRDs, for which kubernetes-validate carries no schema. They are
+# left out of its run and checked by check_monitoring instead (structure, and one source per file).
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 RELEASE, NAMESPACE = "rb", "returnbridge"
 DB_URL_ENV = "RETURNBRIDGE_DATABASE__URL"
 APP_COMPONENTS = {"api", "gateway", "all"}
@@ -47,6 +55,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "migrations": {"enabled": False},
         "all": {"autoscaling": {"enabled": True, "minReplicas": 3}, "podDisruptionBudget": {"enabled": True, "minAvailable": "50%"}},
     },
+    "mode=all, every monitoring object on": {"mode": "all", "metrics": MONITORING_ON},
 }
 
 # Values the chart must refuse, and a piece of the message that says why.
@@ -89,6 +98,7 @@ def documents(rendered: dict[str, str]) -> list[dict[str, Any]]:
 
 def kubernetes_validate(docs: list[dict[str, Any]], f: Failures) -> None:
     """Every document through the kubernetes-validate CLI, strict; a missing schema is a failure too."""
+    docs = [d for d in docs if d["kind"] not in CRD_KINDS]
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for i, doc in enumerate(docs):
@@ -314,6 +324,7 @@ def check_scenario(values: dict[str, Any], docs: list[dict[str, Any]], f: Failur
                 f"{who}: minAvailable {pdb['spec'].get('minAvailable')} is not below the {replicas} replicas it protects, so nodes never drain")
 
     # Services: one per role, reaching pods that listen on the named port.
+    check_monitoring(merged, docs, deployments, f)
     services = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
     for role in ("api", "gateway"):
         name = f"{RELEASE}-returnbridge-{role}"
@@ -321,8 +332,58 @@ def check_scenario(values: dict[str, Any], docs: list[dict[str, Any]], f: Failur
             sel = services[name]["spec"]["selector"]
             pods = [d for d in deployments if sel.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
             f.check(pods, f"Service {name} selects no Deployment's pods")
-            f.check(all(p["targetPort"] == "grpc" for p in services[name]["spec"]["ports"]),
-                    f"Service {name} does not target the 'grpc' port")
+            ports = {p["name"]: p["targetPort"] for p in services[name]["spec"]["ports"]}
+            f.check(ports.get("grpc") == "grpc", f"Service {name} does not target the 'grpc' port")
+            # The gateway's Service also carries suppliers' JSON callbacks, to gateway pods' port.
+            extra = {"callbacks": "callbacks"} if role == "gateway" else {}
+            f.check(ports == {"grpc": "grpc", **extra}, f"Service {name} has ports {ports}")
+            if role == "gateway":
+                f.check(all(any(c.get("name") == "callbacks" for c in ctr.get("ports", []))
+                            for p in pods for ctr in p["spec"]["template"]["spec"]["containers"]),
+                        f"Service {name}'s pods do not listen on 'callbacks'")
+
+
+def check_monitoring(merged: dict[str, Any], docs: list[dict[str, Any]], deployments: list[dict[str, Any]],
+                     f: Failures) -> None:
+    """The optional monitoring objects: rendered exactly when enabled, the rules and the dashboard
+    the very files CI tests, and the ServiceMonitor reaching every pod's metrics port."""
+    m = merged["metrics"]
+    kinds = {d["kind"] for d in docs}
+    f.check(("ServiceMonitor" in kinds) == m["serviceMonitor"]["enabled"], "ServiceMonitor rendered iff metrics.serviceMonitor.enabled")
+    f.check(("PrometheusRule" in kinds) == m["prometheusRule"]["enabled"], "PrometheusRule rendered iff metrics.prometheusRule.enabled")
+    boards = [d for d in docs if d["kind"] == "ConfigMap" and "returnbridge.json" in (d.get("data") or {})]
+    f.check(bool(boards) == m["grafanaDashboard"]["enabled"], "dashboard ConfigMap rendered iff metrics.grafanaDashboard.enabled")
+
+    for rule in (d for d in docs if d["kind"] == "PrometheusRule"):
+        f.check(rule["apiVersion"] == "monitoring.coreos.com/v1", f"PrometheusRule apiVersion {rule['apiVersion']}")
+        f.check(rule["spec"] == load_yaml(RULES), "the PrometheusRule's spec is not files/prometheus/rules.yaml as is")
+        for k, v in m["prometheusRule"]["labels"].items():
+            f.check(rule["metadata"]["labels"].get(k) == v, f"PrometheusRule lacks label {k}={v}")
+    for board in boards:
+        f.check(board["metadata"]["labels"].get("grafana_dashboard") == "1" or "grafana_dashboard" not in m["grafanaDashboard"]["labels"],
+                "the dashboard ConfigMap lacks the sidecar label grafana_dashboard: \"1\"")
+        f.check(json.loads(board["data"]["returnbridge.json"]) == json.loads(DASHBOARD.read_text()),
+                "the dashboard ConfigMap does not carry files/grafana/returnbridge.json as is")
+
+    monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    for mon in monitors:
+        f.check(mon["apiVersion"] == "monitoring.coreos.com/v1", f"ServiceMonitor apiVersion {mon['apiVersion']}")
+        sel = mon["spec"]["selector"]["matchLabels"]
+        services = [d for d in docs if d["kind"] == "Service" and sel.items() <= d["metadata"]["labels"].items()]
+        if not f.check(len(services) == 1, f"ServiceMonitor selects {len(services)} Services, expected 1"):
+            continue
+        svc = services[0]
+        f.check(svc["spec"].get("clusterIP") == "None", "the metrics Service is not headless, so replicas are not scraped one by one")
+        ports = {p["name"]: p for p in svc["spec"]["ports"]}
+        for ep in mon["spec"]["endpoints"]:
+            f.check(ep["port"] in ports and ports[ep["port"]]["targetPort"] == "metrics",
+                    f"ServiceMonitor endpoint port {ep['port']} is not the Service's port targeting 'metrics'")
+        for d in deployments:
+            labels = d["spec"]["template"]["metadata"]["labels"]
+            app = d["spec"]["template"]["spec"]["containers"][0]
+            f.check(svc["spec"]["selector"].items() <= labels.items(), f"the metrics Service does not select {d['metadata']['name']}'s pods")
+            f.check(any(p["name"] == "metrics" and p["containerPort"] == merged["metricsPort"] for p in app.get("ports", [])),
+                    f"{d['metadata']['name']} has no container port 'metrics' on metricsPort")
 
 
 def main() -> int:
