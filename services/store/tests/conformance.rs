@@ -125,7 +125,7 @@ conformance!(
     contract_versions_number_from_one_and_never_change,
     the_contract_in_effect_is_the_latest_started_version,
     a_stale_expected_latest_version_is_a_conflict,
-    a_version_may_not_start_before_the_latest_or_in_the_past,
+    a_correction_governs_every_order_from_its_start,
     failover_terms_need_a_supplier_with_a_backup,
     contracts_of_another_tenants_supplier_are_not_found,
     a_replayed_publish_returns_the_stored_answer_and_publishes_once,

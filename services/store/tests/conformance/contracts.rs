@@ -147,27 +147,40 @@ pub(crate) async fn a_stale_expected_latest_version_is_a_conflict(store: Arc<dyn
     assert_eq!(publish(&store, &t, fresh, now).await.unwrap().version, 2);
 }
 
-pub(crate) async fn a_version_may_not_start_before_the_latest_or_in_the_past(
-    store: Arc<dyn Store>,
-) {
+pub(crate) async fn a_correction_governs_every_order_from_its_start(store: Arc<dyn Store>) {
     let (t, s, now) = arrange(&store).await;
-    // A first version may start in the past: it covers orders placed before it was entered.
-    publish(
+    // Version 1 dated a month ahead by mistake; version 2 corrects it from 400 days back (no
+    // return was decided under the supplier, so nothing it changes was decided).
+    let one = publish(
         &store,
         &t,
-        version(s, now - TimeDelta::days(400), b"one"),
+        version(s, now + TimeDelta::days(30), b"one"),
         now,
     )
     .await
     .unwrap();
-    for from in [now - TimeDelta::days(400), now - TimeDelta::hours(1)] {
-        let e = publish(&store, &t, version(s, from, b"two"), now)
-            .await
-            .unwrap_err();
-        assert!(invalid_fields(e).contains(&"effective_from".to_owned()));
-    }
+    publish(
+        &store,
+        &t,
+        version(s, now - TimeDelta::days(400), b"two"),
+        now,
+    )
+    .await
+    .unwrap();
     let listed = store.list_contract_versions(&t, s, None, 10).await.unwrap();
-    assert_eq!(listed.len(), 1, "a refused version is not stored");
+    let until: Vec<_> = listed
+        .iter()
+        .map(|c| (c.version, c.effective_until))
+        .collect();
+    assert!(
+        until.contains(&(1, Some(one.effective_from))),
+        "never in effect: {until:?}"
+    );
+    assert!(until.contains(&(2, None)), "{until:?}");
+    for at in [now, now + TimeDelta::days(31)] {
+        let in_effect = store.contract_in_effect(&t, s, at).await.unwrap().unwrap();
+        assert_eq!(in_effect.version, 2, "at {at}");
+    }
 }
 
 pub(crate) async fn failover_terms_need_a_supplier_with_a_backup(store: Arc<dyn Store>) {
