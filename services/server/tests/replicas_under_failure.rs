@@ -70,7 +70,12 @@ fn connections_to(pid: u32, remote_port: u16) -> HashSet<u16> {
         .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
         .filter_map(|target| {
             let target = target.to_string_lossy();
-            Some(target.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
         })
         .collect();
     let port = |address: &str| u16::from_str_radix(address.rsplit(':').next()?, 16).ok();
@@ -111,7 +116,10 @@ fn parse(received: &Received) -> (String, String, serde_json::Value) {
 }
 
 /// Reads `stream` until it has carried `n` events (heartbeats skipped).
-async fn events(mut stream: tonic::Streaming<pb::WatchEventsResponse>, n: usize) -> Vec<pb::ReturnEvent> {
+async fn events(
+    mut stream: tonic::Streaming<pb::WatchEventsResponse>,
+    n: usize,
+) -> Vec<pb::ReturnEvent> {
     let mut events = Vec::new();
     while events.len() < n {
         let item = tokio::time::timeout(DEADLINE, stream.next())
@@ -153,9 +161,13 @@ async fn replicas_deliver_every_request_record_each_breach_once_and_stream_every
         Replica::start(&url, "gateway", &GATEWAY_ENV),
         Replica::start(&url, "gateway", &GATEWAY_ENV),
     ];
-    let supplier =
-        common::webhook_supplier(&apis[0].channel(), &key, &mock.url(), terms_with_short_ack())
-            .await;
+    let supplier = common::webhook_supplier(
+        &apis[0].channel(),
+        &key,
+        &mock.url(),
+        terms_with_short_ack(),
+    )
+    .await;
 
     // Both streams open before the first return exists.
     let mut watchers = Vec::new();
@@ -325,7 +337,8 @@ async fn replicas_deliver_every_request_record_each_breach_once_and_stream_every
     );
 
     // Recorded deliveries: one per request, taken at the first try.
-    let mut deliveries = DeliveryServiceClient::with_interceptor(apis[0].channel(), Auth::key(&key));
+    let mut deliveries =
+        DeliveryServiceClient::with_interceptor(apis[0].channel(), Auth::key(&key));
     let attempts = deliveries
         .list_delivery_attempts(pb::ListDeliveryAttemptsRequest {
             subject: Some(pb::list_delivery_attempts_request::Subject::SupplierId(
@@ -418,7 +431,10 @@ async fn replicas_deliver_every_request_record_each_breach_once_and_stream_every
             "every stored event, none missing"
         );
     }
-    assert_eq!(streams[0], streams[1], "both replicas stream the same events");
+    assert_eq!(
+        streams[0], streams[1],
+        "both replicas stream the same events"
+    );
 
     eprintln!(
         "{RETURNS} returns; a gateway killed at {killed_at:?} holding {} deliveries ({at_the_supplier} \
