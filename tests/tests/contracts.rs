@@ -288,24 +288,72 @@ async fn invalid_contracts_name_the_field_and_publish_nothing() {
         .unwrap()
         .into_inner();
     assert!(listed.contracts.is_empty());
+}
 
-    // A later version may neither start before the latest nor in the past.
-    publish(
+#[tokio::test]
+async fn a_mis_dated_version_is_corrected_by_an_earlier_one_until_a_return_is_decided() {
+    let app = spawn_app().await;
+    let key = app.seller_key("acme").await;
+    let mut c = app.contracts(Auth::key(&key));
+    let s = supplier(&mut c, "").await;
+    // Version 1 dated a month ahead by mistake: no order today has a contract.
+    let v1 = publish(
         &mut c,
-        publish_req(&s, Some(Utc::now() + TimeDelta::days(5))),
+        publish_req(&s, Some(Utc::now() + TimeDelta::days(30))),
     )
     .await;
-    for from in [
-        Utc::now() + TimeDelta::days(1),
-        Utc::now() - TimeDelta::hours(1),
-    ] {
-        let err = c
-            .publish_contract(publish_req(&s, Some(from)))
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), Code::InvalidArgument);
-        assert!(violated_fields(&err).contains(&"effective_from".to_owned()));
-    }
+    // The correction starts a year back and governs every order from then on.
+    let v2 = publish(
+        &mut c,
+        publish_req(&s, Some(Utc::now() - TimeDelta::days(365))),
+    )
+    .await;
+    assert_eq!(v2.version, 2);
+    let listed = c
+        .list_contract_versions(pb::ListContractVersionsRequest {
+            supplier_id: s.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .contracts;
+    let until: Vec<_> = listed
+        .iter()
+        .map(|v| (v.version, v.effective_until))
+        .collect();
+    assert!(
+        until.contains(&(1, v1.effective_from)),
+        "version 1 is never in effect: {until:?}"
+    );
+    assert!(until.contains(&(2, None)), "{until:?}");
+    let decided = returnbridge_tests::fixtures::authorize(
+        &app,
+        &key,
+        returnbridge_tests::fixtures::changed_mind(&s, "ORDER-1"),
+    )
+    .await;
+    assert_eq!(decided.decision.unwrap().contract_version, 2);
+
+    // Once a return is decided, a correction may not reach back over it, and says why.
+    let err = c
+        .publish_contract(publish_req(&s, Some(Utc::now() - TimeDelta::days(1))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&err), ["effective_from"]);
+    assert!(
+        err.message().contains("already decided"),
+        "{}",
+        err.message()
+    );
+    // Dating forward still works.
+    let v3 = publish(
+        &mut c,
+        publish_req(&s, Some(Utc::now() + TimeDelta::days(1))),
+    )
+    .await;
+    assert_eq!(v3.version, 3);
 }
 
 #[tokio::test]

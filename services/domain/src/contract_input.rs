@@ -325,21 +325,6 @@ impl PublishContractInput {
 }
 
 impl NewContract {
-    /// Rules against the supplier's latest version: a new version may not take effect before it, nor in
-    /// the past, because either would change the terms orders already placed are decided under. A
-    /// supplier's first version may start in the past, to cover orders placed before it was entered.
-    pub fn check_against(
-        &self,
-        latest: Option<&ContractVersion>,
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
-        check_effective_from(
-            self.effective_from,
-            latest.map(|l| (l.version, l.effective_from)),
-            now,
-        )
-    }
-
     /// The stored version, once the store has numbered it.
     pub fn into_version(self, version: i64, published_at: DateTime<Utc>) -> ContractVersion {
         ContractVersion {
@@ -352,31 +337,44 @@ impl NewContract {
     }
 }
 
-/// [`NewContract::check_against`] for callers that hold only the latest version's number and start
-/// (the store, which keeps terms as opaque documents): `latest` is `(version, effective_from)`.
+/// Whether a version starting at `effective_from` corrects the contract's history: it starts no
+/// later than the latest version (`(version, effective_from)`), or in the past beyond clock skew, so
+/// it would govern orders already placed. A supplier's first version is never one.
+pub fn is_correction(
+    effective_from: DateTime<Utc>,
+    latest: Option<(i64, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> bool {
+    latest.is_some_and(|(_, latest_from)| {
+        effective_from <= latest_from || effective_from < now - MAX_CLOCK_SKEW
+    })
+}
+
+/// A new version governs every order from its `effective_from` on, over any earlier version; it may
+/// correct a mis-dated one (start before it, or in the past) as long as no return of the supplier
+/// was decided since then, whose terms it would otherwise appear to change. `last_return_at` is
+/// when the supplier's newest return was decided (needed only for a correction).
 pub fn check_effective_from(
     effective_from: DateTime<Utc>,
     latest: Option<(i64, DateTime<Utc>)>,
     now: DateTime<Utc>,
+    last_return_at: Option<DateTime<Utc>>,
 ) -> Result<(), DomainError> {
-    let Some((version, latest_from)) = latest else {
+    if !is_correction(effective_from, latest, now) {
         return Ok(());
-    };
-    let mut v = Violations::default();
-    v.check(
-        effective_from > latest_from,
-        "effective_from",
-        format!(
-            "must be after version {version}'s effective_from ({}); versions never rewrite earlier ones",
-            latest_from.to_rfc3339()
-        ),
-    );
-    v.check(
-        effective_from >= now - MAX_CLOCK_SKEW,
-        "effective_from",
-        "must not lie more than 5 minutes in the past: it would change the terms of orders already placed",
-    );
-    v.finish()
+    }
+    match last_return_at {
+        Some(last) if last >= effective_from => Err(DomainError::invalid(
+            "effective_from",
+            format!(
+                "would change the terms of returns already decided: this supplier's latest return was \
+                 decided at {}; a version can start before the latest version or in the past only \
+                 after that (publish it to take effect from now instead)",
+                last.to_rfc3339()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Field path of the breach action, named when FAILOVER has no backup to fail over to.

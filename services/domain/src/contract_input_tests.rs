@@ -154,19 +154,6 @@ fn a_negative_or_unknown_returnless_threshold_is_invalid() {
 }
 
 #[test]
-fn a_new_version_may_not_start_before_the_latest_or_in_the_past() {
-    let first = publish(valid_terms()).unwrap().into_version(1, now());
-    let mut next = publish(valid_terms()).unwrap();
-    next.effective_from = now() - TimeDelta::days(1);
-    assert!(next.check_against(Some(&first), now()).is_err());
-    next.effective_from = now() + TimeDelta::days(1);
-    assert!(next.check_against(Some(&first), now()).is_ok());
-    let mut backdated_first = publish(valid_terms()).unwrap();
-    backdated_first.effective_from = now() - TimeDelta::days(400);
-    assert!(backdated_first.check_against(None, now()).is_ok());
-}
-
-#[test]
 fn the_version_in_effect_is_the_latest_started_one() {
     let v1 = publish(valid_terms()).unwrap().into_version(1, now());
     let mut v2 = publish(valid_terms()).unwrap().into_version(2, now());
@@ -226,11 +213,37 @@ fn a_description_over_two_thousand_characters_is_invalid() {
 }
 
 #[test]
-fn the_store_side_check_needs_only_the_latest_number_and_start() {
+fn a_version_may_correct_the_history_only_where_no_return_was_decided() {
     let latest = Some((3, now()));
-    assert!(check_effective_from(now() + TimeDelta::seconds(1), latest, now()).is_ok());
-    assert!(check_effective_from(now(), latest, now()).is_err());
-    assert!(check_effective_from(now() - TimeDelta::days(9), None, now()).is_ok());
+    let later = now() + TimeDelta::seconds(1);
+    let earlier = now() - TimeDelta::days(9);
+    assert!(!is_correction(later, latest, now()));
+    assert!(check_effective_from(later, latest, now(), Some(now())).is_ok());
+    // A supplier's first version may start in the past: nothing was decided under the supplier.
+    assert!(!is_correction(earlier, None, now()));
+    // Before the latest version, or in the past: a correction.
+    assert!(is_correction(now(), latest, now()));
+    assert!(is_correction(earlier, Some((1, later)), now()));
+    assert!(check_effective_from(earlier, latest, now(), None).is_ok());
+    assert!(
+        check_effective_from(
+            earlier,
+            latest,
+            now(),
+            Some(earlier - TimeDelta::seconds(1))
+        )
+        .is_ok()
+    );
+    match check_effective_from(earlier, latest, now(), Some(earlier)) {
+        Err(DomainError::InvalidArgument(v)) => {
+            assert_eq!(v.as_slice()[0].field, "effective_from");
+            assert!(
+                v.as_slice()[0].description.contains("already decided"),
+                "{v:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     match failover_without_backup() {
         DomainError::InvalidArgument(v) => assert_eq!(v.as_slice()[0].field, BREACH_ACTION_FIELD),
         other => panic!("{other:?}"),

@@ -1,15 +1,19 @@
 use super::*;
 use crate::contracts::unknown_supplier;
 use crate::{ContractStore, NewContractVersion, SettingsChange, StoredContract, StoredSettings};
-use returnbridge_domain::contract_input::{check_effective_from, failover_without_backup};
+use returnbridge_domain::contract_input::{
+    check_effective_from, failover_without_backup, is_correction,
+};
 
-// effective_until is the next version's start: versions start in increasing order (the domain
-// refuses anything else), so "the next" is simply version + 1.
+// A later version governs every order from its effective_from on, so a version is in effect until
+// the earliest start among the later ones; a correction that starts before it leaves it an empty
+// interval (effective_until = effective_from: never in effect).
 macro_rules! contract_columns {
     () => {
         "c.supplier_id, c.version, c.effective_from, c.terms, c.description, c.published_at, \
-         (SELECT n.effective_from FROM contract_versions n WHERE n.tenant_id = c.tenant_id \
-          AND n.supplier_id = c.supplier_id AND n.version = c.version + 1) AS effective_until"
+         (SELECT max(c.effective_from, MIN(n.effective_from)) FROM contract_versions n \
+          WHERE n.tenant_id = c.tenant_id AND n.supplier_id = c.supplier_id AND n.version > c.version) \
+          AS effective_until"
     };
 }
 
@@ -91,7 +95,23 @@ impl ContractStore for SqliteStore {
         {
             return Err(DomainError::VersionConflict { expected, current }.into());
         }
-        check_effective_from(effective_from, latest, now)?;
+        // A correction (earlier than the latest version, or in the past) needs the supplier's newest
+        // return: it may not reach back over a decided one.
+        let last_return_at = if is_correction(effective_from, latest, now) {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT MAX(created_at) FROM returns WHERE tenant_id = $1 AND supplier_id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(new.supplier.as_uuid().to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?
+        } else {
+            None
+        };
+        check_effective_from(effective_from, latest, now, last_return_at)?;
         if new.requires_backup && !has_backup {
             return Err(failover_without_backup().into());
         }
