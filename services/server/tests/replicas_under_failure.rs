@@ -27,8 +27,8 @@ mod common;
 use common::{NO_MIGRATION, Replica};
 
 /// Returns authorized, spread over both api replicas. With 16 attempts in flight per supplier and
-/// gateway (the default) and the supplier holding its answers, at most 32 of them can be at the
-/// supplier at once: some but not all.
+/// gateway and the supplier holding its answers, at most 32 of them can be at the supplier at once:
+/// some but not all.
 const RETURNS: usize = 40;
 
 /// Events of each return: DECIDED, SUPPLIER_REQUEST_DELIVERED, SLA_BREACHED.
@@ -39,8 +39,9 @@ const ACK_WITHIN_SECS: i64 = 2;
 
 /// Loopback suppliers and quick polling; a lease longer than an attempt (as the README asks), short
 /// enough that the killed gateway's claims come back within seconds.
-const GATEWAY_ENV: [(&str, &str); 5] = [
+const GATEWAY_ENV: [(&str, &str); 6] = [
     NO_MIGRATION,
+    ("RETURNBRIDGE_GATEWAY__CONCURRENCY_PER_SUPPLIER", "16"),
     ("RETURNBRIDGE_GATEWAY__ALLOW_PRIVATE_DESTINATIONS", "true"),
     ("RETURNBRIDGE_GATEWAY__POLL_INTERVAL_MS", "100"),
     ("RETURNBRIDGE_GATEWAY__LEASE_SECS", "5"),
@@ -207,6 +208,10 @@ async fn replicas_deliver_every_request_record_each_breach_once_and_stream_every
     victim.kill();
     let killed_at = began.elapsed();
     let at_the_supplier = mock.received().len();
+    assert!(
+        at_the_supplier < RETURNS,
+        "some deliveries, not all, were in flight"
+    );
     mock.release();
     // Its replacement, as a Deployment would start one.
     let url_for_replacement = url.clone();
