@@ -1,6 +1,6 @@
 //! A mock webhook supplier: a tiny HTTP/1.1 server on `127.0.0.1:0` that keeps every request it
-//! gets and answers each with the next status of its script (204 once the script runs out), or
-//! never answers at all.
+//! gets and answers each with the next status of its script (204 once the script runs out), holds
+//! its answers until released, or never answers at all.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,6 +23,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// When it had arrived whole.
     pub at: std::time::Instant,
+    /// The sender's address (its end of the connection, which carried this request only).
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -47,6 +49,9 @@ pub enum Behaviour {
     Script(Vec<(u16, Vec<(String, String)>)>),
     /// Reads the request and never answers.
     Hang,
+    /// Answers 204, but not before [`MockSupplier::release`] was called, and each request no sooner
+    /// than this long after it arrived: a batch stays in flight until the test lets it go.
+    Held(Duration),
 }
 
 /// A running mock supplier; stops when dropped.
@@ -54,6 +59,7 @@ pub struct MockSupplier {
     /// Where it listens.
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    released: tokio::sync::watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -78,22 +84,34 @@ impl MockSupplier {
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(match &behaviour {
             Behaviour::Script(s) => s.clone(),
-            Behaviour::Hang => Vec::new(),
+            Behaviour::Hang | Behaviour::Held(_) => Vec::new(),
         }));
         let hang = matches!(behaviour, Behaviour::Hang);
+        let hold = match behaviour {
+            Behaviour::Held(delay) => Some(delay),
+            _ => None,
+        };
+        let (released, _) = tokio::sync::watch::channel(hold.is_none());
+        let release = released.subscribe();
         let kept = received.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
+                let Ok((mut socket, peer)) = listener.accept().await else {
                     return;
                 };
                 let kept = kept.clone();
                 let script = script.clone();
+                let mut release = release.clone();
                 tokio::spawn(async move {
-                    let Some(request) = read_request(&mut socket).await else {
+                    let Some(request) = read_request(&mut socket, peer).await else {
                         return;
                     };
+                    let arrived = tokio::time::Instant::from_std(request.at);
                     kept.lock().unwrap().push(request);
+                    if let Some(delay) = hold {
+                        let _ = release.wait_for(|released| *released).await;
+                        tokio::time::sleep_until(arrived + delay).await;
+                    }
                     let (status, headers) = {
                         let mut script = script.lock().unwrap();
                         if hang {
@@ -123,8 +141,14 @@ impl MockSupplier {
         Self {
             addr,
             received,
+            released,
             task,
         }
+    }
+
+    /// Lets a [`Behaviour::Held`] mock answer: what it holds, and from now on everything.
+    pub fn release(&self) {
+        self.released.send_replace(true);
     }
 
     /// The URL to give the supplier.
@@ -159,7 +183,7 @@ impl Drop for MockSupplier {
     }
 }
 
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
+async fn read_request(socket: &mut tokio::net::TcpStream, peer: SocketAddr) -> Option<Received> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     let head_end = loop {
@@ -199,6 +223,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
         headers,
         body,
         at: std::time::Instant::now(),
+        peer,
     })
 }
 

@@ -3,11 +3,9 @@
 //! PostgreSQL deliver each message once.
 
 use returnbridge_domain::ids::{ReturnId, TenantId};
-use returnbridge_proto::v1 as pb;
-use returnbridge_proto::v1::contract_service_client::ContractServiceClient;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
 use returnbridge_store::{StoreOptions, connect};
-use returnbridge_tests::fixtures::{changed_mind, terms, ts};
+use returnbridge_tests::fixtures::{changed_mind, terms};
 use returnbridge_tests::supplier_mock::{Behaviour, MockSupplier};
 use returnbridge_tests::{Auth, FreshStore, postgres_server, skipped};
 use std::collections::HashSet;
@@ -35,34 +33,7 @@ fn serve(url: &str) -> (Child, Channel) {
 
 /// A webhook supplier at `url` under the standard terms: its id.
 async fn supplier_at(channel: &Channel, key: &str, url: &str) -> String {
-    let mut contracts = ContractServiceClient::with_interceptor(channel.clone(), Auth::key(key));
-    let supplier = contracts
-        .create_supplier(pb::CreateSupplierRequest {
-            supplier: Some(pb::Supplier {
-                display_name: "Mock Supply".into(),
-                connector: Some(pb::supplier::Connector::Webhook(pb::WebhookConnector {
-                    url: url.into(),
-                })),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .supplier
-        .unwrap()
-        .supplier_id;
-    contracts
-        .publish_contract(pb::PublishContractRequest {
-            supplier_id: supplier.clone(),
-            effective_from: Some(ts(chrono::Utc::now() - chrono::Duration::days(365))),
-            terms: Some(terms()),
-            description: "standard terms".into(),
-            expected_latest_version: 0,
-        })
-        .await
-        .unwrap();
-    supplier
+    common::webhook_supplier(channel, key, url, terms()).await
 }
 
 async fn authorize(channel: &Channel, key: &str, supplier: &str, order: &str) -> String {

@@ -5,11 +5,9 @@
 
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::return_service_client::ReturnServiceClient;
-use returnbridge_store::ScratchDatabase;
 use returnbridge_tests::fixtures::{changed_mind, supplier_with_contract, terms};
 use returnbridge_tests::{Auth, postgres_server, skipped};
 use std::collections::BTreeSet;
-use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,54 +16,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 mod common;
-use common::binary;
-
-/// One running `returnbridge serve` process.
-struct Replica {
-    child: Child,
-    addr: String,
-}
-
-impl Replica {
-    fn start(url: &str, role: &str) -> Self {
-        let (child, addr) = common::serve(
-            &["--role", role, "--database-url", url],
-            &[("RETURNBRIDGE_DATABASE__MIGRATE_ON_START", "false")],
-        );
-        Self {
-            child,
-            addr: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGTERM, and the exit it must make: clean, well inside the grace period.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "replica exited with {status}");
-    }
-
-    fn returns(&self, auth: Auth) -> returnbridge_tests::ReturnClient {
-        let channel = Channel::from_shared(self.addr.clone())
-            .unwrap()
-            .connect_lazy();
-        ReturnServiceClient::with_interceptor(channel, auth)
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{NO_MIGRATION, Replica};
 
 /// AuthorizeReturn for order `n` under idempotency key `n`, on the replicas in turn until one
 /// answers: what a client does across a rolling restart.
@@ -110,18 +61,13 @@ async fn two_api_replicas_share_one_database_and_survive_a_rolling_restart() {
             "TEST_DATABASE_URL is not set (needs PostgreSQL)",
         );
     };
-    let scratch = ScratchDatabase::create(&server).await.unwrap();
+    let scratch = common::migrated_scratch(&server).await;
     let url = scratch.url().to_owned();
-    let migrated = binary()
-        .args(["migrate", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(migrated.status.success(), "{migrated:?}");
     let key = common::create_key(&url, "acme");
 
-    let a = Replica::start(&url, "api");
-    let b = Replica::start(&url, "api");
-    let _gateway = Replica::start(&url, "gateway");
+    let a = Replica::start(&url, "api", &[NO_MIGRATION]);
+    let b = Replica::start(&url, "api", &[NO_MIGRATION]);
+    let _gateway = Replica::start(&url, "gateway", &[NO_MIGRATION]);
     let channel = Channel::from_shared(a.addr.clone()).unwrap().connect_lazy();
     let mut contracts =
         returnbridge_proto::v1::contract_service_client::ContractServiceClient::with_interceptor(
@@ -193,7 +139,7 @@ async fn two_api_replicas_share_one_database_and_survive_a_rolling_restart() {
     for i in 0..2 {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let old = replicas.remove(0);
-        let fresh = Replica::start(&url, "api");
+        let fresh = Replica::start(&url, "api", &[NO_MIGRATION]);
         addrs.lock().unwrap().push(fresh.addr.clone());
         // Stopped while clients still call it: they get refused and retry elsewhere.
         let old_addr = old.addr.clone();
