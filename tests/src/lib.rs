@@ -6,6 +6,7 @@
 pub mod fixtures;
 pub mod http_json;
 pub mod supplier_mock;
+pub mod supplier_world;
 pub mod webhooks;
 
 use chrono::Utc;

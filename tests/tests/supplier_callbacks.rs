@@ -7,63 +7,11 @@ use returnbridge_domain::ids::SupplierId;
 use returnbridge_proto::v1 as pb;
 use returnbridge_proto::v1::supplier_callback_service_client::SupplierCallbackServiceClient;
 use returnbridge_tests::fixtures::{
-    authorize, changed_mind, defective, get_return, return_events, supplier_decides_terms,
-    supplier_with_contract,
+    authorize, changed_mind, get_return, return_events, supplier_with_contract,
 };
-use returnbridge_tests::{Auth, TestApp, reason, spawn_app, violated_fields};
+use returnbridge_tests::supplier_world::SupplierWorld as World;
+use returnbridge_tests::{Auth, reason, spawn_app, violated_fields};
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
-
-type Callbacks = SupplierCallbackServiceClient<InterceptedService<Channel, Auth>>;
-
-/// A seller with a supplier that decides every return first, and that supplier's own key.
-struct World {
-    seller: String,
-    supplier: String,
-    supplier_key: String,
-}
-
-impl World {
-    async fn new(app: &TestApp, tenant: &str) -> Self {
-        let seller = app.seller_key(tenant).await;
-        let mut contracts = app.contracts(Auth::key(&seller));
-        let supplier = supplier_with_contract(&mut contracts, supplier_decides_terms()).await;
-        let id = SupplierId::parse(&supplier).unwrap();
-        let (_, supplier_key) = app
-            .key_with(tenant, Some(id), &[Scope::SupplierCallbacks])
-            .await;
-        Self {
-            seller,
-            supplier,
-            supplier_key,
-        }
-    }
-
-    fn callbacks(&self, app: &TestApp) -> Callbacks {
-        SupplierCallbackServiceClient::with_interceptor(
-            app.channel.clone(),
-            Auth::key(&self.supplier_key),
-        )
-    }
-
-    /// A covered defect claim, waiting for the supplier: the return and its request id. `customer`
-    /// is the customer's jurisdiction.
-    async fn pending(&self, app: &TestApp, order: &str, customer: &str) -> (pb::Return, String) {
-        let mut request = defective(
-            &self.supplier,
-            order,
-            &["https://photos.example/broken.jpg"],
-        );
-        if let Some(o) = request.order.as_mut() {
-            o.customer_jurisdiction = customer.into();
-        }
-        let r = authorize(app, &self.seller, request).await;
-        assert_eq!(r.status, pb::ReturnStatus::PendingSupplier as i32, "{r:#?}");
-        let id = r.supplier_requests[0].request_id.clone();
-        (r, id)
-    }
-}
 
 fn ack(request_id: &str) -> pb::AcknowledgeRequestRequest {
     pb::AcknowledgeRequestRequest {

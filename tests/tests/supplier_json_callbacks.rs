@@ -2,51 +2,12 @@
 //! same keys, idempotency and errors as SupplierCallbackService over gRPC, and the return changes
 //! the same way.
 
-use returnbridge_domain::auth::Scope;
-use returnbridge_domain::ids::SupplierId;
 use returnbridge_proto::v1 as pb;
-use returnbridge_tests::fixtures::{
-    authorize, defective, get_return, supplier_decides_terms, supplier_with_contract,
-};
+use returnbridge_tests::fixtures::get_return;
 use returnbridge_tests::http_json::{post_json, send};
-use returnbridge_tests::{Auth, TestApp, spawn_app};
+use returnbridge_tests::spawn_app;
+use returnbridge_tests::supplier_world::SupplierWorld as World;
 use serde_json::json;
-
-/// A seller, a supplier that decides every return first, and that supplier's own key.
-struct World {
-    seller: String,
-    supplier: String,
-    supplier_key: String,
-}
-
-impl World {
-    async fn new(app: &TestApp, tenant: &str) -> Self {
-        let seller = app.seller_key(tenant).await;
-        let mut contracts = app.contracts(Auth::key(&seller));
-        let supplier = supplier_with_contract(&mut contracts, supplier_decides_terms()).await;
-        let id = SupplierId::parse(&supplier).unwrap();
-        let (_, supplier_key) = app
-            .key_with(tenant, Some(id), &[Scope::SupplierCallbacks])
-            .await;
-        Self {
-            seller,
-            supplier,
-            supplier_key,
-        }
-    }
-
-    /// A defect claim waiting for the supplier: the return and its forwarded request's id.
-    async fn pending(&self, app: &TestApp, order: &str) -> (pb::Return, String) {
-        let mut request = defective(&self.supplier, order, &["https://photos.example/a.jpg"]);
-        if let Some(o) = request.order.as_mut() {
-            o.customer_jurisdiction = "NONE".into();
-        }
-        let r = authorize(app, &self.seller, request).await;
-        assert_eq!(r.status, pb::ReturnStatus::PendingSupplier as i32, "{r:#?}");
-        let id = r.supplier_requests[0].request_id.clone();
-        (r, id)
-    }
-}
 
 fn approve() -> serde_json::Value {
     json!({"decision": {"verdict": "SUPPLIER_VERDICT_APPROVE", "returnInstructions": "to Lyon"}})
@@ -61,7 +22,7 @@ fn reject() -> serde_json::Value {
 async fn a_supplier_acknowledges_and_decides_over_json_and_the_return_follows() {
     let app = spawn_app().await;
     let w = World::new(&app, "acme").await;
-    let (r, request_id) = w.pending(&app, "SO-1").await;
+    let (r, request_id) = w.pending(&app, "SO-1", "NONE").await;
     let key = Some(w.supplier_key.as_str());
 
     // No body at all: the path says everything an acknowledgement needs.
@@ -128,7 +89,7 @@ async fn a_supplier_acknowledges_and_decides_over_json_and_the_return_follows() 
 async fn the_supplier_reports_receipt_inspection_and_credit_over_json() {
     let app = spawn_app().await;
     let w = World::new(&app, "acme").await;
-    let (r, request_id) = w.pending(&app, "SO-1").await;
+    let (r, request_id) = w.pending(&app, "SO-1", "NONE").await;
     let (addr, key) = (app.callbacks_addr, Some(w.supplier_key.as_str()));
     let decide = format!("/v1/supplier/requests/{request_id}:decide");
     assert_eq!(
@@ -175,7 +136,7 @@ async fn the_supplier_reports_receipt_inspection_and_credit_over_json() {
 async fn a_key_answers_only_its_own_suppliers_requests() {
     let app = spawn_app().await;
     let w = World::new(&app, "acme").await;
-    let (r, request_id) = w.pending(&app, "SO-1").await;
+    let (r, request_id) = w.pending(&app, "SO-1", "NONE").await;
     let path = format!("/v1/supplier/requests/{request_id}:acknowledge");
 
     let stranger = World::new(&app, "acme").await;
@@ -218,7 +179,7 @@ async fn a_key_answers_only_its_own_suppliers_requests() {
 async fn bad_input_is_refused_with_its_field_and_changes_nothing() {
     let app = spawn_app().await;
     let w = World::new(&app, "acme").await;
-    let (r, request_id) = w.pending(&app, "SO-1").await;
+    let (r, request_id) = w.pending(&app, "SO-1", "NONE").await;
     let (addr, key) = (app.callbacks_addr, w.supplier_key.as_str());
     let bearer = format!("Bearer {key}");
     let decide = format!("/v1/supplier/requests/{request_id}:decide");
@@ -303,7 +264,7 @@ async fn bad_input_is_refused_with_its_field_and_changes_nothing() {
 async fn unknown_paths_and_methods_are_refused() {
     let app = spawn_app().await;
     let w = World::new(&app, "acme").await;
-    let (_, request_id) = w.pending(&app, "SO-1").await;
+    let (_, request_id) = w.pending(&app, "SO-1", "NONE").await;
     let key = Some(w.supplier_key.as_str());
     for path in [
         format!("/v1/supplier/requests/{request_id}:approve"),
